@@ -1,0 +1,19 @@
+"""Running the probe: from a request to a live, growing :class:`~threadloom.model.Trace`.
+
+Everything here is asyncio and Qt-free: the CLI drives it with ``asyncio.run``,
+the GUI with qasync's loop.
+"""
+
+from .interpreters import InterpreterInfo, describe_interpreter, discover_interpreters, probe_command
+from .session import ProbeSession, RunRequest, RunStopped, run_blocking
+
+__all__ = [
+    "InterpreterInfo",
+    "ProbeSession",
+    "RunRequest",
+    "RunStopped",
+    "describe_interpreter",
+    "discover_interpreters",
+    "probe_command",
+    "run_blocking",
+]

@@ -1,0 +1,121 @@
+"""Which Python runs the probe, and how to start it there."""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ProbeError
+
+#: The interpreter name that means "the one Threadloom itself runs on".
+BUNDLED = "bundled"
+
+
+def probe_source_root() -> Path:
+    """The folder that holds the stdlib-only ``threadloom`` probe sources.
+
+    In a frozen app the package lives in an archive other interpreters cannot
+    import, so the bundle also carries the probe's sources as plain files.
+    """
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "probe-src"
+    return Path(__file__).resolve().parents[2]
+
+
+def probe_command(interpreter: str | None) -> tuple[list[str], dict[str, str], str]:
+    """argv, environment and working directory that start the probe.
+
+    Raises :class:`ProbeError` if ``interpreter`` does not exist.
+    """
+    env = dict(os.environ)
+    frozen = getattr(sys, "frozen", False)
+    if frozen and "LD_LIBRARY_PATH_ORIG" in env:
+        # PyInstaller points LD_LIBRARY_PATH at the bundle; other programs need theirs back.
+        env["LD_LIBRARY_PATH"] = env["LD_LIBRARY_PATH_ORIG"]
+    root = str(probe_source_root())
+    if interpreter in (None, "", BUNDLED):
+        if frozen:
+            return [sys.executable, "--probe"], env, root
+        interpreter = sys.executable
+    path = resolve_interpreter(interpreter)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYTHONHOME", None)
+    # The working directory is the probe's source root, so `-m` cannot pick
+    # up an unrelated `threadloom` folder from wherever the user stands.
+    return [path, "-m", "threadloom.probe"], env, root
+
+
+def resolve_interpreter(interpreter: str) -> str:
+    found = shutil.which(interpreter)
+    if found:
+        return found
+    if os.sep in interpreter and os.path.isfile(interpreter):
+        raise ProbeError(f"{interpreter}: the interpreter is not executable (check its permissions)")
+    raise ProbeError(f"{interpreter}: no such interpreter (give the path of a python executable, or a name on PATH)")
+
+
+@dataclass(frozen=True)
+class InterpreterInfo:
+    path: str
+    version: str
+    implementation: str
+    gil_optional: bool
+
+    @property
+    def label(self) -> str:
+        tag = " (free-threaded)" if self.gil_optional else ""
+        return f"{self.implementation} {self.version}{tag}"
+
+
+_DESCRIBE = (
+    "import json,platform,sys,sysconfig;"
+    "print(json.dumps([sys.executable,platform.python_version(),platform.python_implementation(),"
+    "bool(sysconfig.get_config_var('Py_GIL_DISABLED'))]))"
+)
+
+
+async def describe_interpreter(path: str, timeout: float = 10.0) -> InterpreterInfo:
+    """Ask an interpreter what it is, without blocking the event loop."""
+    argv, env, cwd = probe_command(path)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            argv[0], "-c", _DESCRIBE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd,
+        )
+    except OSError as exc:
+        raise ProbeError(f"{path}: cannot start it: {exc.strerror or exc}") from None
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise ProbeError(f"{path}: did not answer within {timeout:g} s; is it a Python interpreter?") from None
+    try:
+        exe, version, impl, ft = json.loads(out)
+    except ValueError:
+        line = (err or out).decode("utf-8", "replace").strip().splitlines()
+        raise ProbeError(f"{path}: is not a Python 3 interpreter ({line[-1] if line else 'no output'})") from None
+    return InterpreterInfo(argv[0], version, impl, bool(ft))
+
+
+def discover_interpreters() -> list[str]:
+    """Python executables on PATH and in common version managers' folders."""
+    names = ["python3", "pypy3"] + [f"python3.{m}" for m in range(9, 16)] + [f"python3.{m}t" for m in range(13, 16)]
+    found: dict[str, None] = {}
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            found.setdefault(os.path.realpath(path), None)
+    patterns = ["~/.pyenv/versions/*/bin/python3", "~/.local/share/uv/python/*/bin/python3", "/usr/bin/python3.*"]
+    for pattern in patterns:
+        for path in sorted(glob.glob(os.path.expanduser(pattern))):
+            if os.access(path, os.X_OK) and not path.endswith("-config"):
+                found.setdefault(os.path.realpath(path), None)
+    return list(found)

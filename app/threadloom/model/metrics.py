@@ -1,0 +1,143 @@
+"""Metrics of one run, computed from its trace alone (so saved runs agree)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ..wire import STATE_CODES, STATE_NAMES
+from .trace import Trace
+
+_NS_PER_MS = 1e6
+
+
+@dataclass(frozen=True)
+class Latency:
+    p50: float
+    p95: float
+    p99: float
+
+    @classmethod
+    def of(cls, values_ns: np.ndarray) -> Latency:
+        if not len(values_ns):
+            return cls(float("nan"), float("nan"), float("nan"))
+        p = np.percentile(values_ns, [50, 95, 99]) / _NS_PER_MS
+        return cls(float(p[0]), float(p[1]), float(p[2]))
+
+
+@dataclass(frozen=True)
+class GroupMetrics:
+    count: int
+    latency_ms: Latency
+    ready_ms: float
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """What ``threadloom run --json`` writes for one run; field names are the JSON keys."""
+
+    model: str
+    scenario: str
+    interpreter: dict[str, Any]
+    gil_enabled: bool
+    switch_interval_ms: float
+    pool_size: int | None
+    cpu_count: int
+    complete: bool
+    makespan_ms: float
+    latency_ms: Latency
+    ready_ms: float
+    queued_ms: float
+    cpu_utilization: float
+    peak_rss_mb: float | None
+    peak_threads: int | None
+    context_switches: int | None
+    median_running_slice_ms: float | None
+    state_ms: dict[str, float]
+    groups: dict[str, GroupMetrics]
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def compute_metrics(trace: Trace) -> RunMetrics:
+    seg = trace.segments()
+    header = trace.header
+    trailer = trace.trailer or {}
+    length = (seg.end - seg.start).astype(np.float64)
+    per_state = np.bincount(seg.state, weights=length, minlength=len(STATE_NAMES))
+    lanes = trace.worker_lanes()
+    idle = lanes.state == STATE_CODES["idle"]
+    state_ms = {name: float(per_state[code]) / _NS_PER_MS for code, name in enumerate(STATE_NAMES)}
+    state_ms["idle"] = float((lanes.end[idle] - lanes.start[idle]).sum()) / _NS_PER_MS
+
+    makespan_ns = trace.end_ns
+    cpu_count = int(header.get("cpu_count", 1))
+    busy = per_state[STATE_CODES["running"]] + per_state[STATE_CODES["native"]]
+    utilization = float(busy / (makespan_ns * cpu_count)) if makespan_ns > 0 else 0.0
+
+    done = (trace.finished >= 0) & (trace.submitted >= 0)
+    latencies = (trace.finished - trace.submitted)
+    task_group = np.array([t.group for t in trace.tasks], dtype=object)
+    ready = seg.state == STATE_CODES["ready"]
+    ready_by_task = np.bincount(seg.task[ready], weights=length[ready], minlength=len(trace.tasks))
+
+    groups: dict[str, GroupMetrics] = {}
+    for name in trace.groups():
+        members = task_group == name
+        groups[name] = GroupMetrics(
+            count=int(members.sum()),
+            latency_ms=Latency.of(latencies[members & done]),
+            ready_ms=float(ready_by_task[members].sum()) / _NS_PER_MS,
+        )
+
+    rss = trailer.get("peak_rss_bytes")
+    switches = None
+    if "voluntary_switches" in trailer:
+        switches = int(trailer["voluntary_switches"]) + int(trailer.get("involuntary_switches", 0))
+    return RunMetrics(
+        model=trace.model,
+        scenario=str(header.get("scenario", "")),
+        interpreter=dict(header.get("interpreter", {})),
+        gil_enabled=bool(header.get("gil_enabled", True)),
+        switch_interval_ms=float(header.get("switch_interval_ms", float("nan"))),
+        pool_size=header.get("pool_size"),
+        cpu_count=cpu_count,
+        complete=trace.complete,
+        makespan_ms=makespan_ns / _NS_PER_MS,
+        latency_ms=Latency.of(latencies[done]),
+        ready_ms=state_ms["ready"],
+        queued_ms=state_ms["queued"],
+        cpu_utilization=utilization,
+        peak_rss_mb=None if rss is None else rss / 2**20,
+        peak_threads=trailer.get("peak_threads"),
+        context_switches=switches,
+        median_running_slice_ms=median_running_slice_ms(trace),
+        state_ms=state_ms,
+        groups=groups,
+    )
+
+
+def median_running_slice_ms(trace: Trace) -> float | None:
+    """Median uninterrupted ``running`` stretch of the tasks whose groups do cpu steps."""
+    cpu_groups = {g for g, kinds in trace.header.get("groups", {}).items() if "cpu" in kinds}
+    if not cpu_groups:
+        return None
+    seg = trace.segments()
+    cpu_tasks = np.array([t.group in cpu_groups for t in trace.tasks], dtype=bool)
+    if not len(seg) or not cpu_tasks.any():
+        return None
+    mask = (seg.state == STATE_CODES["running"]) & cpu_tasks[seg.task]
+    if not mask.any():
+        return None
+    return float(np.median(seg.end[mask] - seg.start[mask])) / _NS_PER_MS

@@ -1,0 +1,4 @@
+from threadloom.probe.main import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""The probe's entry point: read the configuration, run one model, stream the trace."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+import traceback
+
+from threadloom import __version__
+from threadloom.wire import VERSION, encode_json, magic_line
+
+from .echo import raise_fd_limit
+from .lifeline import watch_stdin
+from .models import MODELS
+from .recorder import Recorder
+from .workload import Calibration, StepContext
+
+#: Exit codes the parent understands (see docs/wire-format.md).
+EXIT_BAD_CONFIG = 2
+EXIT_WORKLOAD_FAILED = 3
+
+
+class ProbeRun:
+    """One run of one model: its tasks, its recorder and its output stream."""
+
+    def __init__(self, config: dict, out) -> None:
+        self.config = config
+        self._out = out
+        self._out_lock = threading.Lock()
+        self.recorder = Recorder(self.write)
+        self.model = MODELS[config["model"]]
+        cpu_count = os.cpu_count() or 1
+        self.cpu_count = cpu_count
+        pool_size = config.get("pool_size")
+        self.pool_size = pool_size or self.model.default_pool_size(cpu_count)
+        self.tasks = config["tasks"]
+        self.worker_errors: list = []
+        self.ctx: StepContext | None = None
+        self.peer = None
+
+    def write(self, frame: bytes) -> None:
+        with self._out_lock:
+            self._out.write(frame)
+            self._out.flush()
+
+    def raise_worker_errors(self) -> None:
+        if self.worker_errors:
+            raise self.worker_errors[0]
+
+    def start_peer(self) -> int:
+        if getattr(sys, "frozen", False):
+            cmd = [sys.executable, "--probe-echo"]
+        else:
+            cmd = [sys.executable, "-m", "threadloom.probe.echo"]
+        self.peer = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        line = self.peer.stdout.readline()
+        if not line.strip().isdigit():
+            raise RuntimeError("the echo peer did not start (it printed %r)" % line[:200])
+        return int(line)
+
+    def execute(self) -> None:
+        config = self.config
+        if config.get("switch_interval_ms"):
+            sys.setswitchinterval(config["switch_interval_ms"] / 1000)
+        switch_ms = sys.getswitchinterval() * 1000
+        gap_ns = int(config.get("gap_threshold_us") or _default_gap_us(switch_ms)) * 1000
+        needs_peer = any(kind == "net" for task in self.tasks for kind, _ in task["steps"])
+        peer_port = self.start_peer() if needs_peer else None
+        calibration = Calibration.measure()
+        recording = config.get("recording", True)
+        self.ctx = StepContext(self.recorder, calibration, gap_ns, peer_port, recording)
+        threading.excepthook = self._thread_failed
+
+        t0 = time.monotonic_ns()
+        self.recorder.meta(
+            {
+                "type": "header",
+                "wire_version": VERSION,
+                "probe_version": __version__,
+                "model": self.model.NAME,
+                "scenario": config.get("scenario_name", ""),
+                "interpreter": {
+                    "path": sys.executable,
+                    "version": platform.python_version(),
+                    "implementation": platform.python_implementation(),
+                    "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+                },
+                "gil_enabled": _gil_enabled(),
+                "switch_interval_ms": switch_ms,
+                "pool_size": self.pool_size,
+                "cpu_count": self.cpu_count,
+                "pid": os.getpid(),
+                "t0_ns": t0,
+                "gap_threshold_ns": gap_ns,
+                "recording": recording,
+                "calibration": calibration.to_json(),
+                "tasks": [[t["id"], t["group"], t["index"]] for t in self.tasks],
+                "groups": _group_kinds(self.tasks),
+            }
+        )
+        self.recorder.start()
+        try:
+            self.model.run(self)
+        finally:
+            t_end = time.monotonic_ns()
+            self.recorder.close()
+        self.recorder.meta(self._trailer(t0, t_end))
+
+    def _thread_failed(self, args) -> None:
+        self.worker_errors.append(args.exc_value)
+
+    def _trailer(self, t0: int, t_end: int) -> dict:
+        record = {"type": "trailer", "makespan_ns": t_end - t0, "peak_threads": self.recorder.peak_threads}
+        try:
+            import resource
+        except ImportError:
+            return record
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
+        record.update(
+            peak_rss_bytes=max(me.ru_maxrss, kids.ru_maxrss) * scale,
+            voluntary_switches=me.ru_nvcsw + kids.ru_nvcsw,
+            involuntary_switches=me.ru_nivcsw + kids.ru_nivcsw,
+        )
+        return record
+
+    def close(self) -> None:
+        if self.peer is not None:
+            self.peer.stdin.close()
+            self.peer.wait()
+
+
+def _group_kinds(tasks: list) -> dict:
+    kinds: dict = {}
+    for task in tasks:
+        kinds.setdefault(task["group"], set()).update(kind for kind, _ in task["steps"])
+    return {group: sorted(k) for group, k in kinds.items()}
+
+
+def _default_gap_us(switch_ms: float) -> float:
+    """Gaps longer than this count as lost GIL: half a switch interval, 30-200 us.
+
+    Shorter thresholds split slices on ordinary OS noise; longer ones would miss
+    hand-offs when the switch interval itself is tiny.
+    """
+    return min(200.0, max(30.0, switch_ms * 1000 / 2))
+
+
+def _gil_enabled() -> bool:
+    check = getattr(sys, "_is_gil_enabled", None)
+    return bool(check()) if check is not None else True
+
+
+def main() -> None:
+    line = sys.stdin.buffer.readline()
+    try:
+        config = json.loads(line)
+        MODELS[config["model"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        sys.stderr.write("threadloom probe: bad configuration on stdin: %s\n" % exc)
+        sys.exit(EXIT_BAD_CONFIG)
+    watch_stdin()
+    raise_fd_limit()
+    out = sys.stdout.buffer
+    run = ProbeRun(config, out)
+    run.write(magic_line())
+    try:
+        run.execute()
+    except BaseException as exc:  # report every failure on the wire, then exit
+        try:
+            run.recorder.close()
+            run.write(encode_json({"type": "error", "message": "%s: %s" % (type(exc).__name__, exc),
+                                   "traceback": traceback.format_exc()}))
+        except Exception:
+            pass
+        sys.stderr.write("threadloom probe: %s: %s\n" % (type(exc).__name__, exc))
+        sys.stderr.flush()
+        run.close()
+        os._exit(EXIT_WORKLOAD_FAILED)
+    run.close()
+    out.flush()
+    sys.stdout.flush()
+    # Pool threads, loop helpers and the lifeline thread are done or daemonic:
+    # leave without waiting on them.
+    os._exit(0)
+

@@ -1,0 +1,276 @@
+"""The five step kinds, each as a plain function and as a coroutine.
+
+Every step records the state it enters and, where a wait ends, measures
+``ready`` as the time between the moment the wait really ended (the timer's
+deadline, the echo peer's reply, an offloaded job's return) and the moment
+this code ran again. See docs/how-it-measures.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass
+
+from threadloom.wire import STATE_CODES, TASK_DONE
+
+now = time.monotonic_ns
+
+RUNNING = STATE_CODES["running"]
+NATIVE = STATE_CODES["native"]
+READY = STATE_CODES["ready"]
+IO = STATE_CODES["io"]
+BLOCKED = STATE_CODES["blocked"]
+QUEUED = STATE_CODES["queued"]
+
+#: Target length of one slice of calibrated pure-Python work. Timestamps are
+#: taken between slices, so this is the resolution of GIL-loss detection.
+CPU_CHUNK_NS = 10_000
+#: Target length of one hashing call; long enough to amortise the call.
+NATIVE_CHUNK_NS = 500_000
+_PING = struct.Struct("<qq")
+
+
+def spin(n: int) -> int:
+    """Pure-Python arithmetic that holds the GIL and touches no memory."""
+    x = 1
+    for _ in range(n):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+    return x
+
+
+@dataclass
+class Calibration:
+    cpu_ns_per_iter: float
+    cpu_chunk_iters: int
+    native_ns_per_byte: float
+    native_chunk_bytes: int
+
+    @classmethod
+    def measure(cls) -> Calibration:
+        """Time both kinds of work in CPU time; the fastest trial stands for 'alone'.
+
+        Trials are short and many because shared machines change speed from
+        one moment to the next; the fastest is the least disturbed.
+        """
+        spin(300_000)  # warm up: caches, CPU frequency, a JIT if there is one
+        probe_chunk = 100
+        best = min(_cpu_time(_spin_chunks, (50, probe_chunk)) for _ in range(20))
+        ns_per_iter = best / (50 * probe_chunk)
+        size = 1 << 20
+        data = bytes(size)
+        best_native = min(_cpu_time(_hash, data) for _ in range(5))
+        ns_per_byte = best_native / size
+        return cls(
+            cpu_ns_per_iter=ns_per_iter,
+            cpu_chunk_iters=max(20, int(CPU_CHUNK_NS / ns_per_iter)),
+            native_ns_per_byte=ns_per_byte,
+            native_chunk_bytes=max(4096, int(NATIVE_CHUNK_NS / ns_per_byte)),
+        )
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _cpu_time(fn, arg) -> int:
+    t0 = time.thread_time_ns()
+    fn(arg)
+    return max(1, time.thread_time_ns() - t0)
+
+
+def _spin_chunks(args) -> None:
+    n_chunks, chunk = args
+    for _ in range(n_chunks):
+        spin(chunk)
+
+
+def _hash(data) -> None:
+    h = hashlib.sha256()
+    h.update(data)  # releases the GIL for buffers over 2 KiB
+
+
+class StepContext:
+    """What a step needs: the recorder, the calibration, the peer's port."""
+
+    def __init__(self, recorder, calibration: Calibration, gap_ns: int, peer_port, recording: bool):
+        self.rec = recorder
+        self.emit = recorder.emit if recording else _drop
+        self.calibration = calibration
+        self.gap_ns = gap_ns
+        self.peer_port = peer_port
+        self.recording = recording
+        self._native_buffer = bytes(calibration.native_chunk_bytes)
+        self._local = threading.local()
+
+    def worker(self, kind: str) -> int:
+        return self.rec.worker(kind)
+
+    def socket(self) -> socket.socket:
+        """This thread's connection to the echo peer (one per thread)."""
+        sock = getattr(self._local, "sock", None)
+        if sock is None:
+            sock = socket.create_connection(("127.0.0.1", self.peer_port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._local.sock = sock
+        return sock
+
+    def resumed(self, task: int, worker: int, woke: int) -> None:
+        """Record the return to running after a wait that ended at ``woke``."""
+        t = now()
+        if t - woke > self.gap_ns:
+            self.emit((woke, task, worker, READY))
+        self.emit((t, task, worker, RUNNING))
+
+
+def _drop(_event) -> None:
+    pass
+
+
+# -- plain functions: threads, pools, processes, offloaded steps -----------
+
+
+def cpu(ctx: StepContext, task: int, worker: int, ms: float) -> None:
+    cal = ctx.calibration
+    chunk = cal.cpu_chunk_iters
+    n_chunks = max(1, round(ms * 1e6 / cal.cpu_ns_per_iter / chunk))
+    if not ctx.recording:
+        for _ in range(n_chunks):
+            spin(chunk)
+        return
+    emit = ctx.emit
+    gap = ctx.gap_ns
+    slice_ns = int(chunk * cal.cpu_ns_per_iter)
+    prev = now()
+    emit((prev, task, worker, RUNNING))
+    for _ in range(n_chunks):
+        spin(chunk)
+        t = now()
+        if t - prev > gap:
+            # A slice that should take slice_ns took far longer: the thread
+            # lost the GIL (or its CPU) for the difference.
+            emit((prev, task, worker, READY))
+            emit((max(prev, t - slice_ns), task, worker, RUNNING))
+        prev = t
+
+
+def native(ctx: StepContext, task: int, worker: int, ms: float) -> None:
+    cal = ctx.calibration
+    buf = ctx._native_buffer
+    n_chunks = max(1, round(ms * 1e6 / cal.native_ns_per_byte / len(buf)))
+    emit = ctx.emit
+    gap = ctx.gap_ns
+    emit((now(), task, worker, NATIVE))
+    thread_time = time.thread_time_ns
+    for _ in range(n_chunks):
+        c0 = thread_time()
+        w0 = now()
+        _hash(buf)
+        w1 = now()
+        busy = thread_time() - c0
+        if (w1 - w0) - busy > gap:
+            # Wall time beyond CPU time: waiting to get the GIL back (or a CPU).
+            emit((w0 + busy, task, worker, READY))
+            emit((w1, task, worker, NATIVE))
+
+
+def _sleep(ctx: StepContext, task: int, worker: int, ms: float, state: int) -> None:
+    t0 = now()
+    ctx.emit((t0, task, worker, state))
+    time.sleep(ms / 1000)
+    ctx.resumed(task, worker, t0 + int(ms * 1e6))
+
+
+def io(ctx: StepContext, task: int, worker: int, ms: float) -> None:
+    _sleep(ctx, task, worker, ms, IO)
+
+
+def block(ctx: StepContext, task: int, worker: int, ms: float) -> None:
+    _sleep(ctx, task, worker, ms, BLOCKED)
+
+
+def net(ctx: StepContext, task: int, worker: int, n: float) -> None:
+    sock = ctx.socket()
+    emit = ctx.emit
+    for _ in range(int(n)):
+        t0 = now()
+        emit((t0, task, worker, IO))
+        sock.sendall(_PING.pack(t0, task))
+        reply = _recv_exact(sock, _PING.size)
+        ctx.resumed(task, worker, max(t0, _PING.unpack(reply)[0]))
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        part = sock.recv(size - len(data))
+        if not part:
+            raise ConnectionError("the echo peer closed the connection")
+        data += part
+    return data
+
+
+SYNC_STEPS = {"cpu": cpu, "native": native, "io": io, "net": net, "block": block}
+
+
+def run_task(ctx: StepContext, task: dict, kind: str) -> None:
+    """Run one task to the end on the calling thread."""
+    worker = ctx.worker(kind)
+    tid = task["id"]
+    ctx.emit((now(), tid, worker, RUNNING))
+    steps = [(SYNC_STEPS[k], amount) for k, amount in task["steps"]]
+    for _ in range(task["repeat"]):
+        for fn, amount in steps:
+            fn(ctx, tid, worker, amount)
+    ctx.emit((now(), tid, worker, TASK_DONE))
+
+
+# -- coroutines: asyncio and asyncio-offload -------------------------------
+
+async def run_task_async(ctx: StepContext, task: dict, loop_worker: int, executor) -> None:
+    """Run one task as a coroutine on the loop.
+
+    With ``executor``, cpu, native and block steps go to that thread pool and
+    the coroutine waits for them; without it they run on the loop and stall it.
+    """
+    tid = task["id"]
+    emit = ctx.emit
+    emit((now(), tid, loop_worker, RUNNING))
+    loop = asyncio.get_running_loop()
+    streams = None
+    for _ in range(task["repeat"]):
+        for kind, amount in task["steps"]:
+            if kind == "io":
+                t0 = now()
+                emit((t0, tid, loop_worker, IO))
+                await asyncio.sleep(amount / 1000)
+                ctx.resumed(tid, loop_worker, t0 + int(amount * 1e6))
+            elif kind == "net":
+                if streams is None:
+                    streams = await asyncio.open_connection("127.0.0.1", ctx.peer_port)
+                    streams[1].get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                reader, writer = streams
+                for _ in range(int(amount)):
+                    t0 = now()
+                    emit((t0, tid, loop_worker, IO))
+                    writer.write(_PING.pack(t0, tid))
+                    reply = await reader.readexactly(_PING.size)
+                    ctx.resumed(tid, loop_worker, max(t0, _PING.unpack(reply)[0]))
+            elif executor is None:
+                SYNC_STEPS[kind](ctx, tid, loop_worker, amount)
+            else:
+                fn = SYNC_STEPS[kind]
+                emit((now(), tid, -1, QUEUED))
+                done_at = await loop.run_in_executor(executor, _offloaded, ctx, tid, fn, amount)
+                ctx.resumed(tid, loop_worker, done_at)
+    if streams is not None:
+        streams[1].close()
+    emit((now(), tid, loop_worker, TASK_DONE))
+
+
+def _offloaded(ctx: StepContext, tid: int, fn, amount: float) -> int:
+    fn(ctx, tid, ctx.worker("pool-thread"), amount)
+    return now()

@@ -1,0 +1,29 @@
+"""Scenarios: TOML files (or preset names) validated into plain data."""
+
+from .load import (
+    MAX_PROCESS_POOL,
+    MAX_TASKS,
+    MAX_THREADS,
+    STEP_KINDS,
+    Group,
+    Scenario,
+    load_scenario,
+    parse_scenario,
+)
+from .presets import Preset, find_preset, list_presets, presets_dir, resolve_scenario
+
+__all__ = [
+    "MAX_PROCESS_POOL",
+    "MAX_TASKS",
+    "MAX_THREADS",
+    "STEP_KINDS",
+    "Group",
+    "Preset",
+    "Scenario",
+    "find_preset",
+    "list_presets",
+    "load_scenario",
+    "parse_scenario",
+    "presets_dir",
+    "resolve_scenario",
+]

@@ -1,0 +1,216 @@
+"""Load and validate scenario files.
+
+Validation happens here, in the parent, so the probe (which may run under
+Python 3.9, without :mod:`tomllib`) receives plain, trusted JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ScenarioError
+from ..probe.models import MODEL_NAMES
+
+STEP_KINDS = {
+    "cpu": "ms of pure-Python work that holds the GIL",
+    "native": "ms of C work (hashing) that releases the GIL",
+    "io": "ms of cooperative waiting (sleep / asyncio.sleep)",
+    "net": "round trips to a loopback echo peer",
+    "block": "ms of a blocking time.sleep, even inside a coroutine",
+}
+#: Tasks in one scenario, all groups together.
+MAX_TASKS = 20_000
+#: The threads model starts one OS thread per task.
+MAX_THREADS = 2_000
+MAX_POOL = 1_024
+MAX_PROCESS_POOL = 64
+MAX_REPEAT = 1_000_000
+#: Longest single step, in ms (ten minutes).
+MAX_STEP_MS = 600_000
+#: Step executions over the whole run (net counts each round trip); beyond this
+#: the trace would not fit comfortably in memory on an ordinary machine.
+MAX_STEP_EXECUTIONS = 5_000_000
+MAX_SWITCH_INTERVAL_MS = 1_000.0
+
+_TOP_KEYS = {"name", "description", "run", "groups"}
+_RUN_KEYS = {"model", "switch_interval_ms", "pool_size"}
+_GROUP_KEYS = {"name", "count", "repeat", "steps"}
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    count: int
+    repeat: int
+    steps: tuple[tuple[str, float], ...]
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(kind for kind, _ in self.steps)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. ``source`` names where it came from, for messages."""
+
+    name: str
+    description: str
+    groups: tuple[Group, ...]
+    model: str | None = None
+    switch_interval_ms: float | None = None
+    pool_size: int | None = None
+    source: str = "<scenario>"
+    text: str = field(default="", repr=False, compare=False)
+
+    @property
+    def task_count(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    def tasks(self) -> list[dict[str, Any]]:
+        """The probe's task list: one entry per task, ids in group order."""
+        out = []
+        for group in self.groups:
+            for index in range(group.count):
+                out.append(
+                    {
+                        "id": len(out),
+                        "group": group.name,
+                        "index": index,
+                        "name": f"{group.name}-{index}",
+                        "repeat": group.repeat,
+                        "steps": [list(step) for step in group.steps],
+                    }
+                )
+        return out
+
+    def check_run(self, model: str, pool_size: int | None) -> None:
+        """Refuse settings this machine cannot take, before anything starts."""
+        if model == "threads" and self.task_count > MAX_THREADS:
+            raise ScenarioError(
+                f"{self.source}: the threads model starts one OS thread per task; "
+                f"{self.task_count} tasks is more than the {MAX_THREADS} allowed "
+                "(use thread-pool or asyncio for more)"
+            )
+        if model == "process-pool" and pool_size is not None and pool_size > MAX_PROCESS_POOL:
+            raise ScenarioError(
+                f"{self.source}: [run].pool_size for process-pool must be at most {MAX_PROCESS_POOL}, got {pool_size}"
+            )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` naming the problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file (give a scenario file or a preset name; see `threadloom presets`)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read it: {exc}") from None
+    return parse_scenario(text, source=str(path))
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate scenario TOML text. ``source`` prefixes every error message."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    v = _Validator(source)
+    v.keys(data, _TOP_KEYS, "the top level")
+    name = v.text(data.get("name", Path(source).stem), "name")
+    description = v.text(data.get("description", ""), "description", allow_empty=True)
+    run = data.get("run", {})
+    if not isinstance(run, dict):
+        v.fail("[run]", "must be a table", run)
+    v.keys(run, _RUN_KEYS, "[run]")
+    model = run.get("model")
+    if model is not None and model not in MODEL_NAMES:
+        v.fail("[run].model", f"must be one of {', '.join(MODEL_NAMES)}", model)
+    switch = run.get("switch_interval_ms")
+    if switch is not None:
+        switch = v.number(switch, "[run].switch_interval_ms", 0.0, MAX_SWITCH_INTERVAL_MS, open_low=True)
+    pool = run.get("pool_size")
+    if pool is not None:
+        pool = v.integer(pool, "[run].pool_size", 1, MAX_POOL)
+
+    raw_groups = data.get("groups")
+    if not isinstance(raw_groups, list) or not raw_groups:
+        v.fail("groups", "must be a non-empty array of tables ([[groups]])", raw_groups)
+    groups = []
+    seen = set()
+    executions = 0
+    for gi, raw in enumerate(raw_groups):
+        where = f"groups[{gi}]"
+        if not isinstance(raw, dict):
+            v.fail(where, "must be a table", raw)
+        v.keys(raw, _GROUP_KEYS, where)
+        gname = v.text(raw.get("name", f"group{gi}"), f"{where}.name")
+        if gname in seen:
+            v.fail(f"{where}.name", "must be unique", gname)
+        seen.add(gname)
+        count = v.integer(raw.get("count", 1), f"{where}.count", 1, MAX_TASKS)
+        repeat = v.integer(raw.get("repeat", 1), f"{where}.repeat", 1, MAX_REPEAT)
+        raw_steps = raw.get("steps")
+        if not isinstance(raw_steps, list) or not raw_steps:
+            v.fail(f"{where}.steps", "must be a non-empty array like [{ cpu = 10 }, { io = 5 }]", raw_steps)
+        steps = []
+        for si, step in enumerate(raw_steps):
+            swhere = f"{where}.steps[{si}]"
+            if not isinstance(step, dict) or len(step) != 1:
+                v.fail(swhere, "must be a table with exactly one of " + ", ".join(STEP_KINDS), step)
+            (kind, amount), = step.items()
+            if kind not in STEP_KINDS:
+                v.fail(swhere, f"has unknown step kind {kind!r}; allowed: {', '.join(STEP_KINDS)}", None, show=False)
+            if kind == "net":
+                amount = v.integer(amount, f"{swhere}.net", 1, MAX_REPEAT)
+            else:
+                amount = v.number(amount, f"{swhere}.{kind}", 0.0, MAX_STEP_MS, open_low=True)
+            steps.append((kind, amount))
+        executions += count * repeat * sum(a if k == "net" else 1 for k, a in steps)
+        groups.append(Group(gname, count, repeat, tuple(steps)))
+    total = sum(g.count for g in groups)
+    if total > MAX_TASKS:
+        raise ScenarioError(f"{source}: {total} tasks in all; at most {MAX_TASKS} are allowed")
+    if executions > MAX_STEP_EXECUTIONS:
+        raise ScenarioError(
+            f"{source}: count x repeat x steps comes to {executions:,} step executions; "
+            f"at most {MAX_STEP_EXECUTIONS:,} fit in memory (lower count or repeat)"
+        )
+    return Scenario(name, description, tuple(groups), model, switch, pool, source, text)
+
+
+class _Validator:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, rule: str, got: Any, show: bool = True) -> None:
+        suffix = f", got {got!r}" if show else ""
+        raise ScenarioError(f"{self.source}: {where} {rule}{suffix}")
+
+    def keys(self, table: dict, allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.fail(where, f"has unknown key {key!r}; allowed: {', '.join(sorted(allowed))}", None, show=False)
+
+    def text(self, value: Any, where: str, allow_empty: bool = False) -> str:
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            self.fail(where, "must be a non-empty string" if not allow_empty else "must be a string", value)
+        return value
+
+    def integer(self, value: Any, where: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(where, f"must be a whole number from {low} to {high:,}", value)
+        return value
+
+    def number(self, value: Any, where: str, low: float, high: float, open_low: bool = False) -> float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if ok:
+            ok = (value > low if open_low else value >= low) and value <= high
+        if not ok:
+            bound = f"greater than {low:g}" if open_low else f"at least {low:g}"
+            self.fail(where, f"must be a number {bound} and at most {high:,g}", value)
+        return float(value)
