@@ -98,7 +98,7 @@ async def describe_interpreter(path: str, timeout: float = 10.0) -> InterpreterI
         await proc.wait()
         raise ProbeError(f"{path}: did not answer within {timeout:g} s; is it a Python interpreter?") from None
     try:
-        exe, version, impl, ft = json.loads(out)
+        _exe, version, impl, ft = json.loads(out)
     except ValueError:
         line = (err or out).decode("utf-8", "replace").strip().splitlines()
         raise ProbeError(f"{path}: is not a Python 3 interpreter ({line[-1] if line else 'no output'})") from None

@@ -281,7 +281,7 @@ class Trace:
         if not out:
             empty = np.empty(0, np.int64)
             return Segments(empty.astype(np.int32), empty, empty.astype(np.uint8), empty, empty)
-        cols = [np.concatenate(c) for c in zip(*out)]
+        cols = [np.concatenate(c) for c in zip(*out, strict=False)]
         return Segments(*cols)
 
     # -- persistence support -------------------------------------------

@@ -20,7 +20,7 @@ def run(run) -> None:
         threading.Thread(target=run_task, args=(ctx, task, "thread"), name=task["name"], daemon=True)
         for task in run.tasks
     ]
-    for thread, task in zip(threads, run.tasks):
+    for thread, task in zip(threads, run.tasks, strict=False):
         ctx.emit((now(), task["id"], -1, READY))
         thread.start()
     for thread in threads:

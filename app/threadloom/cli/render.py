@@ -1,0 +1,19 @@
+"""Placeholder until the export issue lands: render needs saved runs."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import UsageError
+
+
+class RenderCommand:
+    """(not yet available) render a saved run."""
+
+    name = "render"
+
+    def prepare_parser(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("file")
+
+    def run(self, args: argparse.Namespace) -> int:
+        raise UsageError("saved runs are not supported yet")

@@ -1,0 +1,114 @@
+"""Run a scenario under one or more models and report what the scheduler did."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from ..engine import RunRequest, run_blocking
+from ..errors import ThreadloomError, UsageError
+from ..model import compute_metrics
+from ..probe.models import MODEL_NAMES, MODELS
+from ..report import format_run_table
+from ..scenario.load import MAX_POOL, MAX_SWITCH_INTERVAL_MS
+from ..scenario.presets import resolve_scenario
+from .outputs import check_writable, write_atomic
+
+
+class RunCommand:
+    """Run a scenario (a TOML file or a preset's name) and print its metrics.
+
+    Each --model runs separately, one after another, in a fresh probe process.
+    Examples:
+      threadloom run convoy
+      threadloom run io-bound --model threads --model asyncio --json out.json
+      threadloom run convoy --switch-interval 0.5 --interpreter python3.13
+    """
+
+    name = "run"
+
+    def prepare_parser(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("scenario", help="scenario file, or a preset name (see `threadloom presets`)")
+        parser.add_argument(
+            "--model", "-m", action="append", metavar="M",
+            help=f"model to run, repeatable or comma-separated: {', '.join(MODEL_NAMES)} "
+            "(default: the scenario's [run].model, else threads)",
+        )
+        parser.add_argument("--switch-interval", metavar="MS", help="sys.setswitchinterval in the probe, in ms")
+        parser.add_argument("--pool-size", metavar="N", help="workers for pool models")
+        parser.add_argument("--interpreter", metavar="PATH", help="Python that runs the probe (default: this one)")
+        parser.add_argument("--json", metavar="OUT", help='write {"runs": [...]} metrics to OUT')
+        parser.add_argument("--force", action="store_true", help="overwrite output files that exist")
+        parser.add_argument("--quiet", "-q", action="store_true", help="print no table")
+
+    def run(self, args: argparse.Namespace) -> int:
+        models = parse_models(args.model)
+        switch = parse_switch_interval(args.switch_interval)
+        pool = parse_pool_size(args.pool_size)
+        outputs = [Path(p) for p in (args.json,) if p]
+        for path in outputs:
+            check_writable(path, args.force)
+        scenario = resolve_scenario(args.scenario)
+        models = models or [scenario.model or "threads"]
+        switch = switch if switch is not None else scenario.switch_interval_ms
+        pool = pool if pool is not None else scenario.pool_size
+        for model in models:
+            scenario.check_run(model, pool if MODELS[model].default_pool_size(1) is not None else None)
+
+        traces, metrics = [], []
+        for model in models:
+            request = RunRequest(scenario, model, switch, pool, args.interpreter)
+            trace = run_blocking(request)
+            traces.append(trace)
+            metrics.append(compute_metrics(trace))
+            if not args.quiet:
+                print(format_run_table(metrics[-1]))
+                sys.stdout.flush()
+        if args.json:
+            payload = json.dumps({"runs": [m.to_json() for m in metrics]}, indent=2)
+            write_atomic(Path(args.json), payload.encode())
+            print(f"Wrote {args.json}", file=sys.stderr)
+        self.after_runs(args, scenario, traces, metrics)
+        return 0
+
+    def after_runs(self, args, scenario, traces, metrics) -> None:
+        """Hook for the export options (saved runs, traces, pictures)."""
+
+
+def parse_models(values: list[str] | None) -> list[str]:
+    if not values:
+        return []
+    models = [m.strip() for v in values for m in v.split(",") if m.strip()]
+    for model in models:
+        if model not in MODELS:
+            raise UsageError(f"--model: unknown model {model!r}; allowed: {', '.join(MODEL_NAMES)}")
+    return list(dict.fromkeys(models))
+
+
+def parse_switch_interval(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        ms = float(value)
+    except ValueError:
+        ms = math.nan
+    if not (math.isfinite(ms) and 0 < ms <= MAX_SWITCH_INTERVAL_MS):
+        raise UsageError(
+            f"--switch-interval: must be a number of ms greater than 0 and at most {MAX_SWITCH_INTERVAL_MS:g}, "
+            f"got {value!r}"
+        )
+    return ms
+
+
+def parse_pool_size(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_POOL:
+        raise UsageError(f"--pool-size: must be a whole number from 1 to {MAX_POOL}, got {value!r}")
+    return int(value)
+
+
+__all__ = ["RunCommand", "ThreadloomError"]
