@@ -129,15 +129,45 @@ def compute_metrics(trace: Trace) -> RunMetrics:
 
 
 def median_running_slice_ms(trace: Trace) -> float | None:
-    """Median uninterrupted ``running`` stretch of the tasks whose groups do cpu steps."""
+    """Median time a CPU-bound task keeps the GIL before another task takes it.
+
+    A slice is an uninterrupted stretch of ``running``. The OS may preempt a
+    thread that holds the GIL (the trace shows a short ``ready`` gap) while no
+    other thread can run Python: that does not end the slice, because the GIL
+    did not change hands. Only tasks whose groups do ``cpu`` steps count.
+    """
     cpu_groups = {g for g, kinds in trace.header.get("groups", {}).items() if "cpu" in kinds}
-    if not cpu_groups:
-        return None
     seg = trace.segments()
+    if not cpu_groups or not len(seg):
+        return None
     cpu_tasks = np.array([t.group in cpu_groups for t in trace.tasks], dtype=bool)
-    if not len(seg) or not cpu_tasks.any():
+    running_code, ready_code = STATE_CODES["running"], STATE_CODES["ready"]
+    all_running_starts = np.sort(seg.start[seg.state == running_code])
+
+    order = np.lexsort((seg.start, seg.task))
+    task, state = seg.task[order], seg.state[order]
+    start, end = seg.start[order], seg.end[order]
+    is_run = (state == running_code) & cpu_tasks[task]
+    if not is_run.any():
         return None
-    mask = (seg.state == STATE_CODES["running"]) & cpu_tasks[seg.task]
-    if not mask.any():
-        return None
-    return float(np.median(seg.end[mask] - seg.start[mask])) / _NS_PER_MS
+    # Pattern running, ready, running within one task, where nobody else
+    # started running during the ready gap: the same GIL tenure continues.
+    n = len(task)
+    joins = np.zeros(n, dtype=bool)  # joins[i]: running segment i continues the one two places before
+    if n >= 3:
+        same = (task[2:] == task[:-2]) & (task[1:-1] == task[2:])
+        pattern = is_run[2:] & is_run[:-2] & (state[1:-1] == ready_code) & same
+        gap_start, gap_end = start[1:-1], end[1:-1]
+        others = np.searchsorted(all_running_starts, gap_end, "left") - np.searchsorted(
+            all_running_starts, gap_start, "left"
+        )
+        joins[2:] = pattern & (others == 0)
+    run_idx = np.nonzero(is_run)[0]
+    # Each running segment belongs to the tenure started by the last one that does not join.
+    new_tenure = ~joins[run_idx]
+    tenure_id = np.cumsum(new_tenure) - 1
+    first = run_idx[new_tenure]
+    last = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(last, tenure_id, run_idx)
+    lengths = end[last] - start[first]
+    return float(np.median(lengths)) / _NS_PER_MS

@@ -42,6 +42,8 @@ class ProbeRun:
         self.tasks = config["tasks"]
         self.worker_errors: list = []
         self.ctx: StepContext | None = None
+        self.t0: int | None = None
+        self._header: dict = {}
         self.peer = None
 
     def write(self, frame: bytes) -> None:
@@ -77,40 +79,44 @@ class ProbeRun:
         self.ctx = StepContext(self.recorder, calibration, gap_ns, peer_port, recording)
         threading.excepthook = self._thread_failed
 
-        t0 = time.monotonic_ns()
-        self.recorder.meta(
-            {
-                "type": "header",
-                "wire_version": VERSION,
-                "probe_version": __version__,
-                "model": self.model.NAME,
-                "scenario": config.get("scenario_name", ""),
-                "interpreter": {
-                    "path": sys.executable,
-                    "version": platform.python_version(),
-                    "implementation": platform.python_implementation(),
-                    "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-                },
-                "gil_enabled": _gil_enabled(),
-                "switch_interval_ms": switch_ms,
-                "pool_size": self.pool_size,
-                "cpu_count": self.cpu_count,
-                "pid": os.getpid(),
-                "t0_ns": t0,
-                "gap_threshold_ns": gap_ns,
-                "recording": recording,
-                "calibration": calibration.to_json(),
-                "tasks": [[t["id"], t["group"], t["index"]] for t in self.tasks],
-                "groups": _group_kinds(self.tasks),
-            }
-        )
+        self._header = {
+            "type": "header",
+            "wire_version": VERSION,
+            "probe_version": __version__,
+            "model": self.model.NAME,
+            "scenario": config.get("scenario_name", ""),
+            "interpreter": {
+                "path": sys.executable,
+                "version": platform.python_version(),
+                "implementation": platform.python_implementation(),
+                "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+            },
+            "gil_enabled": _gil_enabled(),
+            "switch_interval_ms": switch_ms,
+            "pool_size": self.pool_size,
+            "cpu_count": self.cpu_count,
+            "pid": os.getpid(),
+            "gap_threshold_ns": gap_ns,
+            "recording": recording,
+            "calibration": calibration.to_json(),
+            "tasks": [[t["id"], t["group"], t["index"]] for t in self.tasks],
+            "groups": _group_kinds(self.tasks),
+        }
         self.recorder.start()
         try:
             self.model.run(self)
         finally:
             t_end = time.monotonic_ns()
             self.recorder.close()
-        self.recorder.meta(self._trailer(t0, t_end))
+        if self.t0 is None:
+            raise RuntimeError("model %s never called start_clock()" % self.model.NAME)
+        self.recorder.meta(self._trailer(self.t0, t_end))
+
+    def start_clock(self) -> None:
+        """Models call this just before submitting the first task: the run starts now."""
+        self.t0 = time.monotonic_ns()
+        self._header["t0_ns"] = self.t0
+        self.recorder.meta(self._header)
 
     def _thread_failed(self, args) -> None:
         self.worker_errors.append(args.exc_value)

@@ -32,6 +32,7 @@ QUEUED = STATE_CODES["queued"]
 CPU_CHUNK_NS = 10_000
 #: Target length of one hashing call; long enough to amortise the call.
 NATIVE_CHUNK_NS = 500_000
+_CPU_CHECK_EVERY = 10
 _PING = struct.Struct("<qq")
 
 
@@ -134,47 +135,64 @@ def _drop(_event) -> None:
 
 
 def cpu(ctx: StepContext, task: int, worker: int, ms: float) -> None:
+    """Pure-Python work until this thread has used ``ms`` of CPU time.
+
+    Counting CPU time rather than iterations keeps the amount of work honest
+    on a machine whose speed drifts, and time spent waiting for the GIL is
+    not CPU time, so a step takes exactly its share of the GIL.
+    """
     cal = ctx.calibration
     chunk = cal.cpu_chunk_iters
-    n_chunks = max(1, round(ms * 1e6 / cal.cpu_ns_per_iter / chunk))
+    slice_ns = int(chunk * cal.cpu_ns_per_iter)
+    budget = int(ms * 1e6)
+    # Reading the thread's CPU clock is a system call: do it every ~100 us.
+    check_every = max(1, min(_CPU_CHECK_EVERY, budget // max(1, slice_ns)))
+    thread_time = time.thread_time_ns
+    stop_at = thread_time() + budget
     if not ctx.recording:
-        for _ in range(n_chunks):
-            spin(chunk)
+        while thread_time() < stop_at:
+            for _ in range(check_every):
+                spin(chunk)
         return
     emit = ctx.emit
     gap = ctx.gap_ns
-    slice_ns = int(chunk * cal.cpu_ns_per_iter)
     prev = now()
     emit((prev, task, worker, RUNNING))
-    for _ in range(n_chunks):
-        spin(chunk)
-        t = now()
-        if t - prev > gap:
-            # A slice that should take slice_ns took far longer: the thread
-            # lost the GIL (or its CPU) for the difference.
-            emit((prev, task, worker, READY))
-            emit((max(prev, t - slice_ns), task, worker, RUNNING))
-        prev = t
+    while thread_time() < stop_at:
+        for _ in range(check_every):
+            spin(chunk)
+            t = now()
+            if t - prev > gap:
+                # A slice that should take slice_ns took far longer: the thread
+                # lost the GIL (or its CPU) for the difference.
+                emit((prev, task, worker, READY))
+                emit((max(prev, t - slice_ns), task, worker, RUNNING))
+            prev = t
 
 
 def native(ctx: StepContext, task: int, worker: int, ms: float) -> None:
-    cal = ctx.calibration
+    """Hashing (GIL released) until this thread has used ``ms`` of CPU time."""
     buf = ctx._native_buffer
-    n_chunks = max(1, round(ms * 1e6 / cal.native_ns_per_byte / len(buf)))
+    budget = int(ms * 1e6)
+    if budget < NATIVE_CHUNK_NS:
+        buf = memoryview(buf)[: max(4096, int(budget / ctx.calibration.native_ns_per_byte))]
     emit = ctx.emit
     gap = ctx.gap_ns
     emit((now(), task, worker, NATIVE))
     thread_time = time.thread_time_ns
-    for _ in range(n_chunks):
-        c0 = thread_time()
+    stop_at = thread_time() + budget
+    c0 = thread_time()
+    while c0 < stop_at:
         w0 = now()
         _hash(buf)
         w1 = now()
-        busy = thread_time() - c0
+        c1 = thread_time()
+        busy = c1 - c0
         if (w1 - w0) - busy > gap:
             # Wall time beyond CPU time: waiting to get the GIL back (or a CPU).
             emit((w0 + busy, task, worker, READY))
             emit((w1, task, worker, NATIVE))
+        c0 = c1
 
 
 def _sleep(ctx: StepContext, task: int, worker: int, ms: float, state: int) -> None:
@@ -193,7 +211,13 @@ def block(ctx: StepContext, task: int, worker: int, ms: float) -> None:
 
 
 def net(ctx: StepContext, task: int, worker: int, n: float) -> None:
-    sock = ctx.socket()
+    sock = ctx._local.__dict__.get("sock")
+    if sock is None:
+        # Connecting is a wait on the network too; record it as one.
+        t0 = now()
+        ctx.emit((t0, task, worker, IO))
+        sock = ctx.socket()
+        ctx.resumed(task, worker, now())
     emit = ctx.emit
     for _ in range(int(n)):
         t0 = now()
@@ -250,7 +274,9 @@ async def run_task_async(ctx: StepContext, task: dict, loop_worker: int, executo
                 ctx.resumed(tid, loop_worker, t0 + int(amount * 1e6))
             elif kind == "net":
                 if streams is None:
+                    emit((now(), tid, loop_worker, IO))
                     streams = await asyncio.open_connection("127.0.0.1", ctx.peer_port)
+                    ctx.resumed(tid, loop_worker, now())
                     streams[1].get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 reader, writer = streams
                 for _ in range(int(amount)):

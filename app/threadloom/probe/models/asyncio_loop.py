@@ -21,6 +21,7 @@ def run(run) -> None:
 async def run_on_loop(run, executor) -> None:
     ctx = run.ctx
     loop_worker = ctx.worker("loop")
+    run.start_clock()
     tasks = []
     for task in run.tasks:
         ctx.emit((now(), task["id"], loop_worker, READY))

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from ..lifeline import exit_when_orphaned
@@ -37,8 +38,13 @@ def run(run) -> None:
         "recording": ctx.recording,
         "switch_interval_s": sys.getswitchinterval(),
     }
+    checked_in = mp.Value("i", 0)
     try:
-        with ProcessPoolExecutor(run.pool_size, mp_context=mp, initializer=_init_worker, initargs=(events, worker_config)) as pool:
+        with ProcessPoolExecutor(
+            run.pool_size, mp_context=mp, initializer=_init_worker, initargs=(events, worker_config, checked_in)
+        ) as pool:
+            _warm_up(pool, run.pool_size, checked_in)
+            run.start_clock()
             futures = []
             for task in run.tasks:
                 ctx.emit((now(), task["id"], -1, QUEUED))
@@ -70,10 +76,33 @@ def _forward(events, run) -> None:
 
 
 _worker_ctx = None
+_checked_in = None
+#: How long to wait for every worker process to start before the clock starts.
+WARM_UP_TIMEOUT_S = 30.0
 
 
-def _init_worker(events, config: dict) -> None:
-    global _worker_ctx
+def _warm_up(pool, size: int, checked_in) -> None:
+    """Start every worker before the clock starts, as a long-lived service would.
+
+    Each warm-up call holds its worker until all have checked in, so the pool
+    has to start ``size`` processes; without this, one early worker may take
+    every task while the others are still importing.
+    """
+    for future in [pool.submit(_check_in, size) for _ in range(size)]:
+        future.result()
+
+
+def _check_in(size: int) -> None:
+    with _checked_in.get_lock():
+        _checked_in.value += 1
+    deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+    while _checked_in.value < size and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
+def _init_worker(events, config: dict, checked_in) -> None:
+    global _worker_ctx, _checked_in
+    _checked_in = checked_in
     exit_when_orphaned()
     sys.setswitchinterval(config["switch_interval_s"])
     recorder = Recorder(events.put, worker_base=os.getpid() * 100)

@@ -14,6 +14,7 @@ def default_pool_size(cpu_count: int):
 
 def run(run) -> None:
     ctx = run.ctx
+    run.start_clock()
     for task in run.tasks:
         ctx.emit((now(), task["id"], -1, QUEUED))
     for task in run.tasks:

@@ -17,6 +17,7 @@ def default_pool_size(cpu_count: int):
 def run(run) -> None:
     ctx = run.ctx
     with ThreadPoolExecutor(run.pool_size, thread_name_prefix="pool") as pool:
+        run.start_clock()
         futures = []
         for task in run.tasks:
             ctx.emit((now(), task["id"], -1, QUEUED))

@@ -20,7 +20,8 @@ def run(run) -> None:
         threading.Thread(target=run_task, args=(ctx, task, "thread"), name=task["name"], daemon=True)
         for task in run.tasks
     ]
-    for thread, task in zip(threads, run.tasks, strict=False):
+    run.start_clock()
+    for thread, task in zip(threads, run.tasks):
         ctx.emit((now(), task["id"], -1, READY))
         thread.start()
     for thread in threads:
