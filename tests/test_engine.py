@@ -1,0 +1,142 @@
+"""The engine's pieces: the probe's import rule, the wire format, the trace builder, sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from threadloom.engine import ProbeSession, RunRequest, RunStopped
+from threadloom.errors import WireFormatError
+from threadloom.model import Trace, compute_metrics
+from threadloom.wire import STATE_CODES, TASK_DONE, VERSION, encode_events, encode_json, magic_line
+from threadloom.wire.reader import EventsFrame, FrameDecoder, JsonFrame
+
+from .conftest import REPO, run, scenario
+
+RUNNING, READY, IO, QUEUED = (STATE_CODES[s] for s in ("running", "ready", "io", "queued"))
+
+
+def test_probe_imports_only_the_standard_library():
+    code = (
+        "import sys, threadloom.probe.main, threadloom.probe.echo;"
+        "std = sys.stdlib_module_names;"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] not in std and m not in ('__main__', '__mp_main__')"
+        " and not m.startswith(('threadloom.probe', 'threadloom.wire')) and m != 'threadloom');"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                         cwd=REPO / "app", check=True).stdout
+    assert out.strip() == "[]"
+
+
+def _stream(*frames: bytes) -> bytes:
+    return magic_line() + b"".join(frames)
+
+
+def test_decoder_reassembles_frames_split_anywhere():
+    header = {"type": "header", "t0_ns": 1000, "tasks": [[0, "g", 0]]}
+    data = _stream(encode_json(header), encode_events([1000, 0, 1, RUNNING, 3000, 0, 1, TASK_DONE]))
+    for cut in range(1, len(data)):
+        dec = FrameDecoder()
+        frames = dec.feed(data[:cut]) + dec.feed(data[cut:])
+        assert [type(f) for f in frames] == [JsonFrame, EventsFrame]
+        assert frames[1].events.tolist() == [[1000, 0, 1, RUNNING], [3000, 0, 1, TASK_DONE]]
+
+
+def test_decoder_refuses_garbage_and_newer_versions():
+    with pytest.raises(WireFormatError, match="not a Threadloom event stream"):
+        FrameDecoder().feed(b"Segmentation fault (core dumped)\n")
+    with pytest.raises(WireFormatError, match=f"version {VERSION + 1}"):
+        FrameDecoder().feed(f"THREADLOOM-WIRE {VERSION + 1}\n".encode())
+    with pytest.raises(WireFormatError):
+        FrameDecoder().feed(_stream(b"X 12\nhello world!"))
+
+
+def _trace(*events: tuple[int, int, int, int], tasks: int = 2) -> Trace:
+    trace = Trace()
+    trace.apply_record({"type": "header", "t0_ns": 0, "tasks": [[i, "g", i] for i in range(tasks)]})
+    trace.apply_record({"type": "worker", "id": 1, "kind": "pool-thread", "name": "w", "pid": 1})
+    trace.add_events(np.array(events, dtype=np.int64))
+    return trace
+
+
+def test_trace_builds_segments_across_batches_and_merges_repeats():
+    trace = _trace((0, 0, -1, QUEUED), (10, 0, 1, RUNNING))
+    trace.add_events(np.array([(20, 0, 1, RUNNING), (30, 0, 1, IO), (50, 0, 1, READY), (55, 0, 1, RUNNING),
+                               (70, 0, 1, TASK_DONE)], dtype=np.int64))
+    seg = trace.segments()
+    rows = list(zip(seg.state.tolist(), seg.start.tolist(), seg.end.tolist(), strict=True))
+    # The repeated RUNNING at t=20 continues the segment begun at t=10.
+    assert rows == [(QUEUED, 0, 10), (RUNNING, 10, 30), (IO, 30, 50), (READY, 50, 55), (RUNNING, 55, 70)]
+    assert trace.submitted[0] == 0 and trace.finished[0] == 70
+    lanes = trace.worker_lanes()
+    assert STATE_CODES["idle"] not in lanes.state.tolist()[:4]
+
+
+def test_trace_orders_events_of_interleaved_tasks():
+    trace = _trace((5, 1, 1, RUNNING), (0, 0, 1, RUNNING), (9, 1, 1, TASK_DONE), (4, 0, 1, TASK_DONE))
+    seg = trace.segments()
+    assert sorted(zip(seg.task.tolist(), seg.start.tolist(), seg.end.tolist(), strict=True)) == [(0, 0, 4), (1, 5, 9)]
+    lanes = trace.worker_lanes()
+    idle = lanes.state == STATE_CODES["idle"]
+    assert lanes.start[idle].tolist() == [4] and lanes.end[idle].tolist() == [5]
+
+
+def test_events_for_unknown_tasks_are_refused():
+    with pytest.raises(WireFormatError, match="task 7"):
+        _trace((0, 7, 1, RUNNING))
+
+
+def test_stop_mid_run_keeps_the_partial_trace_and_leaves_no_probe():
+    text = """
+[[groups]]
+name = "sleepy"
+count = 3
+repeat = 1000
+steps = [{ io = 10 }]
+"""
+    request = RunRequest(scenario(text), "threads")
+
+    async def go():
+        session = ProbeSession(request)
+        task = asyncio.ensure_future(session.run())
+        while len(session.trace) < 20:
+            await asyncio.sleep(0.05)
+        pid = session.pid
+        session.stop()
+        with pytest.raises(RunStopped) as info:
+            await task
+        return pid, info.value.trace
+
+    pid, trace = asyncio.run(asyncio.wait_for(go(), 60))
+    assert len(trace) >= 20 and not trace.complete
+    assert compute_metrics(trace).complete is False
+    with pytest.raises(ProcessLookupError):
+        import os
+
+        os.killpg(pid, 0)
+
+
+def test_every_model_runs_every_step_kind():
+    text = """
+[[groups]]
+name = "all"
+count = 3
+repeat = 2
+steps = [{ cpu = 3 }, { native = 3 }, { io = 3 }, { net = 2 }, { block = 3 }]
+"""
+    from threadloom.probe.models import MODEL_NAMES
+
+    for model in MODEL_NAMES:
+        trace, metrics = run(text, model, pool_size=2)
+        assert trace.complete, model
+        assert (trace.finished >= 0).all(), model
+        assert metrics.groups["all"].count == 3
+        used = {STATE_CODES[s] for s in ("running", "io")}
+        assert used <= set(trace.segments().state.tolist()), model
+        json.dumps(metrics.to_json())

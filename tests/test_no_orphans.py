@@ -1,0 +1,89 @@
+"""No orphan processes: however the run ends, the probe and everything it started end too."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import threadloom_cmd
+
+# A process pool (worker processes, a forkserver) plus net steps (the echo
+# peer): every kind of child the probe can start, busy for a long time.
+LONG = """
+[run]
+model = "process-pool"
+pool_size = 2
+
+[[groups]]
+name = "talk"
+count = 2
+repeat = 100000
+steps = [{ net = 1 }, { io = 5 }]
+"""
+
+
+def _children_of(pid: int) -> set[int]:
+    kids = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid:
+            kids.add(int(entry.name))
+    return kids
+
+
+def _group_members(pgid: int) -> set[int]:
+    members = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.add(int(entry.name))
+    return members
+
+
+def _wait_for(predicate, timeout: float = 30.0, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _start(tmp_path) -> tuple[subprocess.Popen, int]:
+    scenario = tmp_path / "long.toml"
+    scenario.write_text(LONG)
+    cli = subprocess.Popen(threadloom_cmd("run", str(scenario), "-q"), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    probe = _wait_for(lambda: next(iter(_children_of(cli.pid)), None), what="the probe to start")
+    # Wait until the pool's workers and the echo peer exist too.
+    _wait_for(lambda: len(_group_members(probe)) >= 4, what="the probe's children to start")
+    return cli, probe
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_ending_the_parent_ends_the_probe_and_its_children(tmp_path, how):
+    cli, probe = _start(tmp_path)
+    members = _group_members(probe)
+    os.kill(cli.pid, how)
+    cli.wait(timeout=30)
+    _wait_for(lambda: not _group_members(probe), timeout=15, what=f"{sorted(members)} to exit")
+    if how != signal.SIGKILL:
+        assert cli.returncode == 130
+        assert "stopped" in cli.stderr.read()
