@@ -95,8 +95,10 @@ def trace_memory_per_million() -> float:
 
 
 def main() -> None:
-    print(f"machine: {platform.node()} {platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
     ratio, on, off = probe_overhead()
     print(f"probe overhead: makespan recording on / off = {ratio:.3f} ({on:.1f} ms / {off:.1f} ms; goal <= 1.03)")
     print(f"parent ingest: {ingest_rate():,.0f} events/s through decoder + trace (goal >= 200,000)")

@@ -11,9 +11,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
-from threadloom.engine import RunRequest, run_blocking  # noqa: E402
-from threadloom.model import Trace, compute_metrics  # noqa: E402
-from threadloom.scenario import parse_scenario  # noqa: E402
+from threadloom.engine import RunRequest, run_blocking
+from threadloom.model import Trace, compute_metrics
+from threadloom.scenario import parse_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -82,8 +82,9 @@ def test_threads_model_refuses_more_threads_than_allowed(tmp_toml):
 
 
 def test_missing_interpreter(tmp_toml):
-    assert_one_line(cli("run", str(tmp_toml(GOOD)), "--interpreter", "/no/such/python"), 1,
-                    "/no/such/python", "no such interpreter")
+    assert_one_line(
+        cli("run", str(tmp_toml(GOOD)), "--interpreter", "/no/such/python"), 1, "/no/such/python", "no such interpreter"
+    )
 
 
 def _script(tmp_path, name: str, body: str) -> str:
@@ -100,8 +101,9 @@ def test_crashing_interpreter(tmp_toml, tmp_path):
 
 def test_interpreter_that_prints_garbage(tmp_toml, tmp_path):
     fake = _script(tmp_path, "python-garbage", "cat > /dev/null & echo 'hello there, I am not a probe'; sleep 1")
-    assert_one_line(cli("run", str(tmp_toml(GOOD)), "--interpreter", fake), 1, "not a Threadloom event stream",
-                    "hello there")
+    assert_one_line(
+        cli("run", str(tmp_toml(GOOD)), "--interpreter", fake), 1, "not a Threadloom event stream", "hello there"
+    )
 
 
 def test_probe_killed_mid_run_keeps_a_clear_message(tmp_toml, tmp_path):
@@ -118,9 +120,24 @@ def test_good_run_writes_json_with_the_documented_keys(tmp_toml, tmp_path):
     assert result.returncode == 0, result.stderr
     runs = json.loads(out.read_text())["runs"]
     assert [r["model"] for r in runs] == ["threads", "asyncio"]
-    keys = {"model", "interpreter", "gil_enabled", "switch_interval_ms", "pool_size", "makespan_ms", "latency_ms",
-            "ready_ms", "queued_ms", "cpu_utilization", "peak_rss_mb", "peak_threads", "context_switches",
-            "median_running_slice_ms", "state_ms", "groups"}
+    keys = {
+        "model",
+        "interpreter",
+        "gil_enabled",
+        "switch_interval_ms",
+        "pool_size",
+        "makespan_ms",
+        "latency_ms",
+        "ready_ms",
+        "queued_ms",
+        "cpu_utilization",
+        "peak_rss_mb",
+        "peak_threads",
+        "context_switches",
+        "median_running_slice_ms",
+        "state_ms",
+        "groups",
+    }
     for r in runs:
         assert keys <= r.keys()
         assert set(r["latency_ms"]) == {"p50", "p95", "p99"}
@@ -141,8 +158,16 @@ def test_presets_lists_every_shipped_preset():
 @pytest.mark.skipif(not os.path.exists("/root/.pyenv/versions/3.9.18/bin/python3"), reason="no Python 3.9 here")
 def test_probe_runs_under_python_3_9(tmp_toml, tmp_path):
     out = tmp_path / "out.json"
-    result = cli("run", str(tmp_toml(GOOD.replace("io = 5", "net = 3"))), "--model", "asyncio,process-pool",
-                 "--interpreter", "/root/.pyenv/versions/3.9.18/bin/python3", "--json", str(out))
+    result = cli(
+        "run",
+        str(tmp_toml(GOOD.replace("io = 5", "net = 3"))),
+        "--model",
+        "asyncio,process-pool",
+        "--interpreter",
+        "/root/.pyenv/versions/3.9.18/bin/python3",
+        "--json",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     runs = json.loads(out.read_text())["runs"]
     assert all(r["interpreter"]["version"].startswith("3.9") for r in runs)

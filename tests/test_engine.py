@@ -29,8 +29,9 @@ def test_probe_imports_only_the_standard_library():
         " and not m.startswith(('threadloom.probe', 'threadloom.wire')) and m != 'threadloom');"
         "print(bad)"
     )
-    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
-                         cwd=REPO / "app", check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=REPO / "app", check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -67,8 +68,12 @@ def _trace(*events: tuple[int, int, int, int], tasks: int = 2) -> Trace:
 
 def test_trace_builds_segments_across_batches_and_merges_repeats():
     trace = _trace((0, 0, -1, QUEUED), (10, 0, 1, RUNNING))
-    trace.add_events(np.array([(20, 0, 1, RUNNING), (30, 0, 1, IO), (50, 0, 1, READY), (55, 0, 1, RUNNING),
-                               (70, 0, 1, TASK_DONE)], dtype=np.int64))
+    trace.add_events(
+        np.array(
+            [(20, 0, 1, RUNNING), (30, 0, 1, IO), (50, 0, 1, READY), (55, 0, 1, RUNNING), (70, 0, 1, TASK_DONE)],
+            dtype=np.int64,
+        )
+    )
     seg = trace.segments()
     rows = list(zip(seg.state.tolist(), seg.start.tolist(), seg.end.tolist(), strict=True))
     # The repeated RUNNING at t=20 continues the segment begun at t=10.

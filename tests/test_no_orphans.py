@@ -69,8 +69,9 @@ def _wait_for(predicate, timeout: float = 30.0, what: str = ""):
 def _start(tmp_path) -> tuple[subprocess.Popen, int]:
     scenario = tmp_path / "long.toml"
     scenario.write_text(LONG)
-    cli = subprocess.Popen(threadloom_cmd("run", str(scenario), "-q"), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+    cli = subprocess.Popen(
+        threadloom_cmd("run", str(scenario), "-q"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     probe = _wait_for(lambda: next(iter(_children_of(cli.pid)), None), what="the probe to start")
     # Wait until the pool's workers and the echo peer exist too.
     _wait_for(lambda: len(_group_members(probe)) >= 4, what="the probe's children to start")

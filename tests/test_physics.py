@@ -31,6 +31,7 @@ def holds_within_attempts(measure, attempts: int = 3):
             failure = exc
     raise failure
 
+
 READY = STATE_CODES["ready"]
 
 

@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # SIGTERM ends a run as Ctrl-C does, so the probe is stopped, not orphaned.
     signal.signal(signal.SIGTERM, _terminate)
-    if argv and not argv[0].startswith("-") and argv[0] not in {c.name for c in _commands()} and os.path.isfile(argv[0]):
+    names = {c.name for c in _commands()}
+    if argv and not argv[0].startswith("-") and argv[0] not in names and os.path.isfile(argv[0]):
         argv = ["open", *argv]
     parser = build_parser()
     args = parser.parse_args(argv)

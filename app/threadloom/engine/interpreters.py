@@ -6,8 +6,10 @@ import asyncio
 import glob
 import json
 import os
+import platform
 import shutil
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,11 +85,24 @@ _DESCRIBE = (
 
 async def describe_interpreter(path: str, timeout: float = 10.0) -> InterpreterInfo:
     """Ask an interpreter what it is, without blocking the event loop."""
+    if path in ("", BUNDLED) or (path == sys.executable and not getattr(sys, "frozen", False)):
+        return InterpreterInfo(
+            sys.executable,
+            platform.python_version(),
+            platform.python_implementation(),
+            bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        )
     argv, env, cwd = probe_command(path)
     try:
         proc = await asyncio.create_subprocess_exec(
-            argv[0], "-c", _DESCRIBE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            stdin=asyncio.subprocess.DEVNULL, env=env, cwd=cwd,
+            argv[0],
+            "-c",
+            _DESCRIBE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
         )
     except OSError as exc:
         raise ProbeError(f"{path}: cannot start it: {exc.strerror or exc}") from None

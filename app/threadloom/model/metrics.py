@@ -87,7 +87,7 @@ def compute_metrics(trace: Trace) -> RunMetrics:
     utilization = float(busy / (makespan_ns * cpu_count)) if makespan_ns > 0 else 0.0
 
     done = (trace.finished >= 0) & (trace.submitted >= 0)
-    latencies = (trace.finished - trace.submitted)
+    latencies = trace.finished - trace.submitted
     task_group = np.array([t.group for t in trace.tasks], dtype=object)
     ready = seg.state == STATE_CODES["ready"]
     ready_by_task = np.bincount(seg.task[ready], weights=length[ready], minlength=len(trace.tasks))

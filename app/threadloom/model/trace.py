@@ -167,8 +167,9 @@ class Trace:
             self._set_task_count(len(self.tasks))
         elif kind == "worker":
             wid = int(record["id"])
-            self.workers[wid] = WorkerInfo(wid, str(record.get("kind", "thread")), str(record.get("name", "")),
-                                           int(record.get("pid", 0)))
+            self.workers[wid] = WorkerInfo(
+                wid, str(record.get("kind", "thread")), str(record.get("name", "")), int(record.get("pid", 0))
+            )
         elif kind == "trailer":
             self.trailer = record
         elif kind == "error":
@@ -286,8 +287,15 @@ class Trace:
 
     # -- persistence support -------------------------------------------
     @classmethod
-    def from_arrays(cls, header: dict, trailer: dict | None, workers: list[dict], columns: dict[str, np.ndarray],
-                    submitted: np.ndarray, finished: np.ndarray) -> Trace:
+    def from_arrays(
+        cls,
+        header: dict,
+        trailer: dict | None,
+        workers: list[dict],
+        columns: dict[str, np.ndarray],
+        submitted: np.ndarray,
+        finished: np.ndarray,
+    ) -> Trace:
         """Rebuild a finished trace (for saved runs) without replaying events."""
         trace = cls()
         trace.apply_record({**header, "type": "header"})

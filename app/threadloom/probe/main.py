@@ -37,8 +37,9 @@ class ProbeRun:
         self.model = MODELS[config["model"]]
         cpu_count = os.cpu_count() or 1
         self.cpu_count = cpu_count
-        pool_size = config.get("pool_size")
-        self.pool_size = pool_size or self.model.default_pool_size(cpu_count)
+        default_pool = self.model.default_pool_size(cpu_count)
+        # A model without a pool ignores pool_size; the header then says None.
+        self.pool_size = None if default_pool is None else (config.get("pool_size") or default_pool)
         self.tasks = config["tasks"]
         self.worker_errors: list = []
         self.ctx: StepContext | None = None
@@ -182,8 +183,15 @@ def main() -> None:
     except BaseException as exc:  # report every failure on the wire, then exit
         try:
             run.recorder.close()
-            run.write(encode_json({"type": "error", "message": "%s: %s" % (type(exc).__name__, exc),
-                                   "traceback": traceback.format_exc()}))
+            run.write(
+                encode_json(
+                    {
+                        "type": "error",
+                        "message": "%s: %s" % (type(exc).__name__, exc),
+                        "traceback": traceback.format_exc(),
+                    }
+                )
+            )
         except Exception:
             pass
         sys.stderr.write("threadloom probe: %s: %s\n" % (type(exc).__name__, exc))
@@ -196,4 +204,3 @@ def main() -> None:
     # Pool threads, loop helpers and the lifeline thread are done or daemonic:
     # leave without waiting on them.
     os._exit(0)
-

@@ -254,6 +254,7 @@ def run_task(ctx: StepContext, task: dict, kind: str) -> None:
 
 # -- coroutines: asyncio and asyncio-offload -------------------------------
 
+
 async def run_task_async(ctx: StepContext, task: dict, loop_worker: int, executor) -> None:
     """Run one task as a coroutine on the loop.
 

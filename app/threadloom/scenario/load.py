@@ -107,7 +107,9 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file (give a scenario file or a preset name; see `threadloom presets`)") from None
+        raise ScenarioError(
+            f"{path}: no such file (give a scenario file or a preset name; see `threadloom presets`)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read it: {exc}") from None
     return parse_scenario(text, source=str(path))
@@ -162,7 +164,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             swhere = f"{where}.steps[{si}]"
             if not isinstance(step, dict) or len(step) != 1:
                 v.fail(swhere, "must be a table with exactly one of " + ", ".join(STEP_KINDS), step)
-            (kind, amount), = step.items()
+            ((kind, amount),) = step.items()
             if kind not in STEP_KINDS:
                 v.fail(swhere, f"has unknown step kind {kind!r}; allowed: {', '.join(STEP_KINDS)}", None, show=False)
             if kind == "net":
