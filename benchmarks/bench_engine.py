@@ -77,6 +77,50 @@ def ingest_rate(n_events: int = 2_000_000, tasks: int = 1000, batch: int = 10_00
     return len(flat) / elapsed
 
 
+_EMITTER = """
+import sys, time
+from threadloom.probe.recorder import Recorder
+from threadloom.wire import encode_json, magic_line
+out = sys.stdout.buffer
+out.write(magic_line())
+out.write(encode_json({"type": "header", "t0_ns": 0, "tasks": [[i, "g", i] for i in range(100)]}))
+rec = Recorder(lambda b: (out.write(b), out.flush()))
+rec.start()
+emit = rec.emit
+t = time.monotonic_ns()
+n = 0
+end = t + 2_000_000_000
+while t < end:
+    for task in range(100):
+        emit((t, task, 1, n % 3))
+    n += 1
+    t = time.monotonic_ns()
+rec.close()
+"""
+
+
+def stream_rate() -> tuple[float, float]:
+    """Events per second from a recorder in a child process, through the pipe, into a trace."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", _EMITTER], stdout=subprocess.PIPE)
+    decoder = FrameDecoder()
+    trace = Trace()
+    events = 0
+    start = time.perf_counter()
+    while chunk := child.stdout.read1(1 << 18):
+        for frame in decoder.feed(chunk):
+            if isinstance(frame, EventsFrame):
+                trace.add_events(frame.events)
+                events += len(frame.events)
+            else:
+                trace.apply_record(frame.record)
+    elapsed = time.perf_counter() - start
+    child.wait()
+    return events / elapsed, events
+
+
 def trace_memory_per_million() -> float:
     n = 1_000_000
     cols = {
@@ -102,6 +146,11 @@ def main() -> None:
     ratio, on, off = probe_overhead()
     print(f"probe overhead: makespan recording on / off = {ratio:.3f} ({on:.1f} ms / {off:.1f} ms; goal <= 1.03)")
     print(f"parent ingest: {ingest_rate():,.0f} events/s through decoder + trace (goal >= 200,000)")
+    rate, events = stream_rate()
+    print(
+        f"end-to-end stream: {rate:,.0f} events/s from a child's recorder through the pipe into a trace "
+        f"({events:,} events; goal >= 200,000)"
+    )
     print(f"trace memory: {trace_memory_per_million():.1f} MiB per million segments")
 
 
