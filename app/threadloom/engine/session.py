@@ -145,7 +145,7 @@ class ProbeSession:
             lines = stderr.decode("utf-8", "replace").strip().splitlines()
             reason = lines[-1] if lines else f"exited with status {returncode} and no message"
             if decoder.version is None:
-                reason = f"the probe did not start ({reason})"
+                reason = f"the probe did not start ({reason}; it needs Python 3.9 or newer, or PyPy 3.9+)"
         if decoder.pending_bytes and not trace.error:
             reason += " (its output ended mid-frame)"
         raise ProbeError(f"{label}: {reason}", trace=self._partial())
