@@ -1,19 +1,28 @@
-"""Placeholder until the export issue lands: open needs saved runs."""
+"""Open a saved run in the app, for replay; nothing is run."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..errors import UsageError
-
 
 class OpenCommand:
-    """(not yet available) open a saved run."""
+    """Open a saved run (.tlrun) in the app and replay it; nothing is run.
+
+    `threadloom FILE.tlrun` does the same. The file is checked before the
+    window opens: a damaged, edited or newer file is refused with one line.
+    """
 
     name = "open"
 
     def prepare_parser(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("file")
+        parser.add_argument("file", metavar="SAVED_RUN", help="a file written by File > Save run or `run --save`")
 
     def run(self, args: argparse.Namespace) -> int:
-        raise UsageError("saved runs are not supported yet")
+        from ..export.savefile import load_runs
+
+        saved = load_runs(args.file)
+        from ..ui.app import main as gui_main
+        from ..ui.file_actions import open_on_start
+
+        open_on_start(saved)
+        return gui_main()

@@ -41,10 +41,18 @@ class RunCommand:
         parser.add_argument("--pool-size", metavar="N", help="workers for pool models")
         parser.add_argument("--interpreter", metavar="PATH", help="Python that runs the probe (default: this one)")
         parser.add_argument("--json", metavar="OUT", help='write {"runs": [...]} metrics to OUT')
+        parser.add_argument("--save", metavar="OUT.tlrun", help="save the run(s) to reopen later (`threadloom open`)")
+        parser.add_argument("--trace", metavar="OUT.json", help="write Chrome trace event JSON (Perfetto, chrome://tracing)")
+        parser.add_argument("--csv", metavar="OUT.csv", help="write one row per segment (spreadsheets, pandas)")
+        parser.add_argument(
+            "--screenshot", metavar="OUT", help="picture of the window after the run: OUT.png, .svg or .pdf (headless)"
+        )
+        parser.add_argument("--size", metavar="WxH", help="--screenshot size in pixels (default 1600x900)")
         parser.add_argument("--force", action="store_true", help="overwrite output files that exist")
         parser.add_argument("--quiet", "-q", action="store_true", help="print no table")
 
     def run(self, args: argparse.Namespace) -> int:
+        self.before_runs(args)
         models = parse_models(args.model)
         switch = parse_switch_interval(args.switch_interval)
         pool = parse_pool_size(args.pool_size)
@@ -74,8 +82,17 @@ class RunCommand:
         self.after_runs(args, scenario, traces, metrics)
         return 0
 
+    def before_runs(self, args: argparse.Namespace) -> None:
+        """Check the export options before anything runs, so a long run is not wasted on a typo."""
+        from .exports import check_export_options
+
+        check_export_options(args)
+
     def after_runs(self, args, scenario, traces, metrics) -> None:
-        """Hook for the export options (saved runs, traces, pictures)."""
+        """Write the export options' files (saved run, trace, CSV, screenshot)."""
+        from .exports import write_exports
+
+        write_exports(args, scenario, traces)
 
 
 def parse_models(values: list[str] | None) -> list[str]:

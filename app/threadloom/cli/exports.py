@@ -1,0 +1,77 @@
+"""`threadloom run`'s export options: --save, --trace, --csv, --screenshot [--size].
+
+Checked before the run (names, sizes, writability, Qt for pictures), written
+after it. Qt is imported only for --screenshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+from ..export.caption import parse_size, picture_format
+from ..model import Trace
+from ..scenario import Scenario
+from .outputs import check_writable, write_atomic
+
+_OPTIONS = ("json", "save", "trace", "csv", "screenshot")
+
+
+def check_export_options(args: argparse.Namespace) -> None:
+    """Refuse bad export options before anything runs (UsageError: one line, exit 2)."""
+    seen: dict[Path, str] = {}
+    for option in _OPTIONS:
+        value = getattr(args, option, None)
+        if not value:
+            continue
+        path = Path(value)
+        if path.resolve() in seen:
+            raise UsageError(f"--{option}: {path} is also the --{seen[path.resolve()]} output; give each its own file")
+        seen[path.resolve()] = option
+        if option != "json":  # --json is checked by run itself
+            check_writable(path, args.force)
+    if args.size is not None and not args.screenshot:
+        raise UsageError("--size: only applies to --screenshot; add --screenshot OUT.png")
+    if args.screenshot:
+        picture_format(args.screenshot)
+        parse_size(args.size)
+        ensure_qt()
+
+
+def ensure_qt() -> None:
+    """Make Qt draw without a display, and fail early and clearly if it cannot load."""
+    from .render import use_offscreen_qt
+
+    use_offscreen_qt()
+    try:
+        import PySide6.QtWidgets  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"--screenshot: Qt cannot be loaded here ({exc}); install the GUI libraries") from None
+
+
+def write_exports(args: argparse.Namespace, scenario: Scenario, traces: list[Trace]) -> None:
+    labels = [t.model for t in traces]
+    if args.save:
+        from ..export.savefile import runs_to_bytes
+
+        _write(args.save, runs_to_bytes(traces, scenario.text, labels, scenario_name=scenario.name))
+    if args.trace:
+        from ..export.perfetto import chrome_trace_json
+
+        _write(args.trace, chrome_trace_json(traces, labels).encode("utf-8"))
+    if args.csv:
+        from ..export.csv_export import segments_csv
+
+        _write(args.csv, segments_csv(traces, labels).encode("utf-8"))
+    if args.screenshot:
+        from .render import render_runs
+
+        fmt, size = picture_format(args.screenshot), parse_size(args.size)
+        _write(args.screenshot, render_runs(traces, labels, fmt, size, scenario=scenario))
+
+
+def _write(path: str, data: bytes) -> None:
+    write_atomic(Path(path), data)
+    print(f"Wrote {path}", file=sys.stderr)

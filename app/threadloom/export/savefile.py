@@ -1,0 +1,487 @@
+"""Saved runs: one ``.tlrun`` file holds a run, or a comparison of several.
+
+The file is a zip (documented in ``docs/saved-run-format.md``)::
+
+    header.json          format, versions, date, scenario, and per run: settings,
+                         the probe's header/trailer, workers, metrics, and the
+                         name, dtype, shape and SHA-256 of each of its arrays
+    header.sha256        SHA-256 of header.json, so an edited header is caught too
+    runs/<i>/<col>.npy   numpy arrays written with ``allow_pickle=False``
+
+Loading never runs code: JSON is parsed by :mod:`json`, arrays by
+``np.load(..., allow_pickle=False)`` after their dtype and shape were read
+from the ``.npy`` header and checked against what the file declares. Every
+index (task, worker, state) is range-checked before a :class:`Trace` is
+built, so a crafted file cannot make the views index out of bounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from numpy.lib import format as npy_format
+
+from .. import __version__
+from ..errors import SavedRunError
+from ..model import STATES, Trace, compute_metrics
+
+FORMAT_NAME = "threadloom-run"
+FORMAT_VERSION = 1
+SUFFIX = ".tlrun"
+
+HEADER = "header.json"
+HEADER_HASH = "header.sha256"
+
+#: Segment columns and per-task columns, with the exact little-endian dtype each is stored in.
+SEGMENT_COLUMNS: dict[str, str] = {"task": "<i4", "worker": "<i8", "state": "|u1", "start": "<i8", "end": "<i8"}
+TASK_COLUMNS: dict[str, str] = {"submitted": "<i8", "finished": "<i8"}
+
+#: Limits that keep a crafted file from exhausting memory before it is refused.
+MAX_HEADER_BYTES = 64 << 20
+MAX_RUNS = 64
+MAX_SEGMENTS = 200_000_000
+MAX_TASKS = 1_000_000
+MAX_WORKERS = 100_000
+MAX_TOTAL_BYTES = 16 << 30
+
+
+@dataclass
+class SavedRuns:
+    """What a saved-run file holds, ready for the views.
+
+    Attributes
+    ----------
+    traces:
+        One finished (or stopped, ``trace.complete`` False) :class:`Trace` per run.
+    labels:
+        One display label per run (by default the model's name).
+    scenario_text:
+        The scenario's TOML as it was run ("" if it was not known).
+    scenario_name:
+        The scenario's name.
+    metrics:
+        The metrics JSON stored with each run, as written (for tools that read the
+        file without Threadloom); the app recomputes them from the trace.
+    created:
+        When the file was written, ISO 8601 UTC.
+    threadloom_version:
+        The Threadloom that wrote it.
+    path:
+        Where it was loaded from, if anywhere.
+    """
+
+    traces: list[Trace]
+    labels: list[str]
+    scenario_text: str = ""
+    scenario_name: str = ""
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    created: str = ""
+    threadloom_version: str = ""
+    format_version: int = FORMAT_VERSION
+    path: Path | None = None
+
+
+# -- writing --------------------------------------------------------------
+
+
+def save_runs(
+    path: str | Path,
+    traces: list[Trace],
+    scenario_text: str = "",
+    labels: list[str] | None = None,
+    *,
+    scenario_name: str | None = None,
+) -> None:
+    """Write ``traces`` (one run or a comparison) to ``path`` atomically."""
+    from ..cli.outputs import write_atomic
+
+    write_atomic(Path(path), runs_to_bytes(traces, scenario_text, labels, scenario_name=scenario_name))
+
+
+def runs_to_bytes(
+    traces: list[Trace],
+    scenario_text: str = "",
+    labels: list[str] | None = None,
+    *,
+    scenario_name: str | None = None,
+    created: datetime | None = None,
+) -> bytes:
+    """The saved-run file for ``traces`` as bytes (see the module docstring)."""
+    if not traces:
+        raise ValueError("save_runs needs at least one trace")
+    labels = list(labels) if labels is not None else [t.model for t in traces]
+    if len(labels) != len(traces):
+        raise ValueError(f"save_runs got {len(traces)} traces but {len(labels)} labels")
+    when = (created or datetime.now(UTC)).astimezone(UTC)
+    buf = io.BytesIO()
+    runs = []
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for i, (trace, label) in enumerate(zip(traces, labels, strict=True)):
+            columns = _finished_columns(trace)
+            arrays = {}
+            for name, dtype in {**SEGMENT_COLUMNS, **TASK_COLUMNS}.items():
+                source = columns[name] if name in columns else getattr(trace, name)
+                arr = np.ascontiguousarray(source, dtype=np.dtype(dtype))
+                member = f"runs/{i}/{name}.npy"
+                npy = io.BytesIO()
+                np.save(npy, arr, allow_pickle=False)
+                data = npy.getvalue()
+                zf.writestr(member, data)
+                arrays[name] = {
+                    "member": member,
+                    "dtype": dtype,
+                    "shape": list(arr.shape),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                }
+            header = {k: v for k, v in trace.header.items() if k != "type"}
+            runs.append(
+                {
+                    "label": str(label),
+                    "settings": _settings(header),
+                    "trace_header": header,
+                    "trailer": None
+                    if trace.trailer is None
+                    else {k: v for k, v in trace.trailer.items() if k != "type"},
+                    "workers": trace.worker_records(),
+                    "metrics": compute_metrics(trace).to_json(),
+                    "arrays": arrays,
+                }
+            )
+        name = scenario_name if scenario_name is not None else str(traces[0].header.get("scenario", ""))
+        document = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "threadloom_version": __version__,
+            "created": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "scenario": {"name": name, "text": scenario_text},
+            "runs": runs,
+        }
+        header_bytes = json.dumps(_strict_json(document), indent=1, allow_nan=False).encode("utf-8")
+        zf.writestr(HEADER, header_bytes)
+        zf.writestr(HEADER_HASH, hashlib.sha256(header_bytes).hexdigest() + "\n")
+    return buf.getvalue()
+
+
+def _finished_columns(trace: Trace) -> dict[str, np.ndarray]:
+    """Closed segments, plus a live run's open ones cut at its last event, so the file draws whole."""
+    seg = trace.segments()
+    cols = seg._asdict()
+    if not trace.complete:
+        extra = trace.open_segments()
+        if len(extra):
+            cols = {k: np.concatenate([cols[k], getattr(extra, k)]) for k in cols}
+    return cols
+
+
+def _settings(header: dict[str, Any]) -> dict[str, Any]:
+    """The knobs a reader wants first; the full probe header follows in ``trace_header``."""
+    keys = ("model", "interpreter", "gil_enabled", "switch_interval_ms", "pool_size", "cpu_count")
+    return {k: header.get(k) for k in keys}
+
+
+def _strict_json(value: Any) -> Any:
+    """NaN and infinities become null: the header must be strict JSON that any tool reads."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    if isinstance(value, np.generic):
+        return _strict_json(value.item())
+    return value
+
+
+# -- reading --------------------------------------------------------------
+
+
+def load_runs(path: str | Path) -> SavedRuns:
+    """Read a saved-run file; raise :class:`SavedRunError` with one line if it cannot be trusted."""
+    path = Path(path)
+    try:
+        # Read through the zip directory, not all at once: only the declared members are loaded.
+        with path.open("rb") as fh:
+            saved = _parse(fh, str(path))
+    except FileNotFoundError:
+        raise SavedRunError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SavedRunError(f"{path}: is a folder, not a saved run") from None
+    except PermissionError as exc:
+        raise SavedRunError(f"{path}: cannot read it ({exc.strerror})") from None
+    saved.path = path
+    return saved
+
+
+def runs_from_bytes(data: bytes, source: str = "<saved run>") -> SavedRuns:
+    """Parse a saved-run file's bytes; ``source`` prefixes every error message."""
+    return _parse(io.BytesIO(data), source)
+
+
+def _parse(fh: BinaryIO, source: str) -> SavedRuns:
+    try:
+        return _Reader(fh, source).read()
+    except SavedRunError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise SavedRunError(f"{source}: the file is damaged or truncated ({exc})") from None
+    except (ValueError, KeyError, TypeError, OverflowError, OSError, MemoryError) as exc:
+        raise SavedRunError(f"{source}: not a valid Threadloom saved run ({type(exc).__name__}: {exc})") from None
+
+
+class _Reader:
+    def __init__(self, fh: BinaryIO, source: str) -> None:
+        self.fh = fh
+        self.source = source
+
+    def fail(self, message: str) -> SavedRunError:
+        return SavedRunError(f"{self.source}: {message}")
+
+    def read(self) -> SavedRuns:
+        magic = self.fh.read(2)
+        self.fh.seek(0)
+        if not zipfile.is_zipfile(self.fh):
+            if magic == b"PK":
+                raise self.fail("the file is truncated or damaged (its zip directory is missing)")
+            raise self.fail(f"not a Threadloom saved run (expected a {SUFFIX} file, a zip archive)")
+        self.fh.seek(0)
+        with zipfile.ZipFile(self.fh) as zf:
+            self.zf = zf
+            names = zf.namelist()
+            if len(names) != len(set(names)):
+                raise self.fail("the archive lists a member twice; refusing an ambiguous file")
+            self.infos = {info.filename: info for info in zf.infolist()}
+            if HEADER not in self.infos:
+                raise self.fail(f"not a Threadloom saved run ({HEADER} is missing)")
+            if sum(i.file_size for i in self.infos.values()) > MAX_TOTAL_BYTES:
+                raise self.fail("the archive claims more than 16 GiB of data; refusing it")
+            doc = self.header()
+            return self.document(doc)
+
+    def member(self, name: str, limit: int) -> bytes:
+        info = self.infos.get(name)
+        if info is None:
+            raise self.fail(f"member {name} is missing (the file is incomplete)")
+        if info.file_size > limit:
+            raise self.fail(f"member {name} is larger than allowed ({info.file_size} bytes)")
+        return self.zf.read(info)
+
+    def header(self) -> dict[str, Any]:
+        raw = self.member(HEADER, MAX_HEADER_BYTES)
+        try:
+            doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+            raise self.fail(f"{HEADER} is not valid JSON ({exc})") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+            raise self.fail(f"not a Threadloom saved run ({HEADER} does not say format {FORMAT_NAME!r})")
+        version = doc.get("format_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self.fail(f"{HEADER}: format_version must be a whole number >= 1, got {version!r}")
+        if version > FORMAT_VERSION:
+            writer = doc.get("threadloom_version", "a newer version")
+            raise self.fail(
+                f"written by Threadloom {writer} in saved-run format {version}; this Threadloom ({__version__}) "
+                f"reads format {FORMAT_VERSION} and older: update Threadloom to open it"
+            )
+        # Checked after the version, so a newer format's different hashing is reported as "newer", not "tampered".
+        expected = self.member(HEADER_HASH, 1024).decode("ascii", "replace").strip()
+        if hashlib.sha256(raw).hexdigest() != expected:
+            raise self.fail(f"{HEADER} does not match its checksum: the file was modified after it was saved")
+        return doc
+
+    def document(self, doc: dict[str, Any]) -> SavedRuns:
+        scenario = _obj(doc.get("scenario", {}), "scenario", self)
+        scenario_name = _str(scenario.get("name", ""), "scenario.name", self)
+        scenario_text = _str(scenario.get("text", ""), "scenario.text", self)
+        runs = doc.get("runs")
+        if not isinstance(runs, list) or not 1 <= len(runs) <= MAX_RUNS:
+            raise self.fail(f"{HEADER}: runs must be a list of 1 to {MAX_RUNS} runs")
+        traces, labels, metrics = [], [], []
+        for i, run in enumerate(runs):
+            trace, label, stored_metrics = self.run(_obj(run, f"runs[{i}]", self), f"runs[{i}]")
+            traces.append(trace)
+            labels.append(label)
+            metrics.append(stored_metrics)
+        return SavedRuns(
+            traces=traces,
+            labels=labels,
+            scenario_text=scenario_text,
+            scenario_name=scenario_name,
+            metrics=metrics,
+            created=_str(doc.get("created", ""), "created", self),
+            threadloom_version=_str(doc.get("threadloom_version", ""), "threadloom_version", self),
+            format_version=int(doc["format_version"]),
+        )
+
+    def run(self, run: dict[str, Any], where: str) -> tuple[Trace, str, dict[str, Any]]:
+        label = _str(run.get("label", ""), f"{where}.label", self)
+        header = self.trace_header(_obj(run.get("trace_header"), f"{where}.trace_header", self), where)
+        trailer = run.get("trailer")
+        if trailer is not None:
+            trailer = _obj(trailer, f"{where}.trailer", self)
+            makespan = trailer.get("makespan_ns")
+            if not _is_int(makespan) or makespan < 0:
+                raise self.fail(f"{where}.trailer.makespan_ns must be a whole number >= 0, got {makespan!r}")
+            for key in ("peak_rss_bytes", "peak_threads", "voluntary_switches", "involuntary_switches"):
+                if key in trailer and trailer[key] is not None and not _is_int(trailer[key]):
+                    raise self.fail(f"{where}.trailer.{key} must be a whole number, got {trailer[key]!r}")
+        workers = self.workers(run.get("workers"), where)
+        n_tasks = len(header["tasks"])
+        arrays = _obj(run.get("arrays"), f"{where}.arrays", self)
+        cols = {name: self.array(arrays, name, dtype, where) for name, dtype in SEGMENT_COLUMNS.items()}
+        n = len(cols["start"])
+        for name, arr in cols.items():
+            if arr.shape != (n,):
+                raise self.fail(f"{where}.arrays.{name} has shape {arr.shape}; every segment column must be ({n},)")
+        per_task = {name: self.array(arrays, name, dtype, where) for name, dtype in TASK_COLUMNS.items()}
+        for name, arr in per_task.items():
+            if arr.shape != (n_tasks,):
+                raise self.fail(f"{where}.arrays.{name} has shape {arr.shape}; expected ({n_tasks},), one per task")
+            if len(arr) and arr.min() < -1:
+                raise self.fail(f"{where}.arrays.{name} holds a negative time other than -1 (unknown)")
+        if n:
+            if cols["task"].min() < 0 or cols["task"].max() >= n_tasks:
+                raise self.fail(f"{where}.arrays.task refers to a task outside 0..{n_tasks - 1}")
+            if cols["state"].max() >= len(STATES):
+                raise self.fail(f"{where}.arrays.state holds a code outside 0..{len(STATES) - 1} ({', '.join(STATES)})")
+            known = np.array(sorted({*workers_ids(workers), -1}), dtype=np.int64)
+            if not np.isin(cols["worker"], known).all():
+                raise self.fail(f"{where}.arrays.worker refers to a worker that {where}.workers does not list")
+            if (cols["end"] < cols["start"]).any():
+                raise self.fail(f"{where}.arrays: a segment ends before it starts")
+        trace = Trace.from_arrays(header, trailer, workers, cols, per_task["submitted"], per_task["finished"])
+        stored = run.get("metrics", {})
+        return trace, label or trace.model, stored if isinstance(stored, dict) else {}
+
+    def trace_header(self, header: dict[str, Any], where: str) -> dict[str, Any]:
+        w = f"{where}.trace_header"
+        tasks = header.get("tasks")
+        if not isinstance(tasks, list) or len(tasks) > MAX_TASKS:
+            raise self.fail(f"{w}.tasks must be a list of at most {MAX_TASKS} [id, group, index] entries")
+        for i, task in enumerate(tasks):
+            if (
+                not isinstance(task, list)
+                or len(task) != 3
+                or task[0] != i
+                or not _is_int(task[0])
+                or not isinstance(task[1], str)
+                or not _is_int(task[2])
+            ):
+                raise self.fail(f"{w}.tasks[{i}] must be [{i}, group name, index], got {task!r}")
+        for key in ("model", "scenario"):
+            _str(header.get(key, ""), f"{w}.{key}", self)
+        if not _is_int(header.get("t0_ns", 0)):
+            raise self.fail(f"{w}.t0_ns must be a whole number")
+        cpus = header.get("cpu_count", 1)
+        if not _is_int(cpus) or cpus < 1:
+            raise self.fail(f"{w}.cpu_count must be a whole number >= 1, got {cpus!r}")
+        pool = header.get("pool_size")
+        if pool is not None and (not _is_int(pool) or pool < 1):
+            raise self.fail(f"{w}.pool_size must be null or a whole number >= 1, got {pool!r}")
+        switch = header.get("switch_interval_ms")
+        if switch is not None and (not isinstance(switch, (int, float)) or isinstance(switch, bool) or switch <= 0):
+            raise self.fail(f"{w}.switch_interval_ms must be a number > 0, got {switch!r}")
+        if not isinstance(header.get("gil_enabled", True), bool):
+            raise self.fail(f"{w}.gil_enabled must be true or false")
+        interp = _obj(header.get("interpreter", {}), f"{w}.interpreter", self)
+        for key in ("path", "version", "implementation"):
+            _str(interp.get(key, ""), f"{w}.interpreter.{key}", self)
+        groups = _obj(header.get("groups", {}), f"{w}.groups", self)
+        for name, kinds in groups.items():
+            if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+                raise self.fail(f"{w}.groups.{name} must be a list of step kinds")
+        return header
+
+    def workers(self, workers: Any, where: str) -> list[dict[str, Any]]:
+        if not isinstance(workers, list) or len(workers) > MAX_WORKERS:
+            raise self.fail(f"{where}.workers must be a list of at most {MAX_WORKERS} workers")
+        seen = set()
+        for i, w in enumerate(workers):
+            w = _obj(w, f"{where}.workers[{i}]", self)
+            if not _is_int(w.get("id")) or not _is_int(w.get("pid", 0)):
+                raise self.fail(f"{where}.workers[{i}]: id and pid must be whole numbers")
+            if w["id"] in seen or w["id"] < 0:
+                raise self.fail(f"{where}.workers[{i}]: id {w['id']} is negative or repeated")
+            seen.add(w["id"])
+            _str(w.get("kind", ""), f"{where}.workers[{i}].kind", self)
+            _str(w.get("name", ""), f"{where}.workers[{i}].name", self)
+        return workers
+
+    def array(self, arrays: dict[str, Any], name: str, dtype: str, where: str) -> np.ndarray:
+        w = f"{where}.arrays.{name}"
+        spec = _obj(arrays.get(name), w, self)
+        member = spec.get("member")
+        if not isinstance(member, str):
+            raise self.fail(f"{w}.member must name a file in the archive")
+        if spec.get("dtype") != dtype:
+            raise self.fail(f"{w}.dtype must be {dtype!r}, got {spec.get('dtype')!r}")
+        limit = MAX_SEGMENTS if name in SEGMENT_COLUMNS else MAX_TASKS
+        raw = self.member(member, 128 + limit * np.dtype(dtype).itemsize)
+        if hashlib.sha256(raw).hexdigest() != spec.get("sha256"):
+            raise self.fail(f"{member} does not match its SHA-256 in {HEADER}: the file was modified or damaged")
+        stream = io.BytesIO(raw)
+        # Read the .npy header first: np.load would allocate whatever shape it claims before reading.
+        try:
+            major, minor = npy_format.read_magic(stream)
+            if (major, minor) != (1, 0):
+                raise ValueError(f"npy version {major}.{minor}")
+            shape, fortran, file_dtype = npy_format.read_array_header_1_0(stream)
+        except ValueError as exc:
+            raise self.fail(f"{member} is not a plain numpy array file ({exc})") from None
+        if file_dtype.str != dtype or file_dtype.hasobject:
+            raise self.fail(f"{member} holds {file_dtype.str} values; expected {dtype}")
+        if fortran or len(shape) != 1 or list(shape) != spec.get("shape"):
+            raise self.fail(f"{member} has shape {shape}; {HEADER} declares {spec.get('shape')}")
+        if len(raw) - stream.tell() != shape[0] * file_dtype.itemsize:
+            raise self.fail(f"{member} is truncated or padded: its size does not match its shape {shape}")
+        stream.seek(0)
+        arr = np.load(stream, allow_pickle=False)
+        if arr.dtype.str != dtype or arr.shape != tuple(shape):
+            raise self.fail(f"{member} did not load as {dtype} {tuple(shape)}")
+        return arr
+
+
+def workers_ids(workers: list[dict[str, Any]]) -> set[int]:
+    return {int(w["id"]) for w in workers}
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in a saved run")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _obj(value: Any, where: str, reader: _Reader) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise reader.fail(f"{HEADER}: {where} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _str(value: Any, where: str, reader: _Reader) -> str:
+    if not isinstance(value, str):
+        raise reader.fail(f"{HEADER}: {where} must be text, got {value!r:.40}")
+    return value
+
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "SUFFIX",
+    "SavedRunError",
+    "SavedRuns",
+    "load_runs",
+    "runs_from_bytes",
+    "runs_to_bytes",
+    "save_runs",
+]

@@ -1,0 +1,238 @@
+"""Slow-motion replay of a finished run: a Qt-free clock, a QTimer that drives it, and its control bar.
+
+The clock only does arithmetic (position, speed, play/pause), so it can be
+tested without Qt; :class:`ReplayDriver` ticks it from a ``QTimer`` using the
+real elapsed time, so a slow frame does not slow the replay down.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+
+#: Replay speeds offered, fastest first: 1x is real time, 0.001x a thousand times slower.
+SPEEDS: tuple[float, ...] = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
+DEFAULT_SPEED = 0.01
+_FRAME_MS = 33  # ~30 frames a second is smooth enough for a token moving between boxes
+_SLIDER_STEPS = 10_000
+
+
+def format_ms(ms: float) -> str:
+    """A time on the trace's clock, precise enough to tell switch intervals apart."""
+    if ms >= 10_000:
+        return f"{ms / 1000:,.2f} s"
+    if ms >= 100:
+        return f"{ms:,.1f} ms"
+    return f"{ms:.2f} ms"
+
+
+def format_speed(speed: float) -> str:
+    return f"{speed:g}x"
+
+
+class ReplayClock:
+    """Where the replay is on the trace's clock, and how fast it moves.
+
+    Attributes
+    ----------
+    duration_ms: length of the replayed run(s); the position stays in ``[0, duration_ms]``.
+    position_ms: the replay time.
+    speed: trace milliseconds per wall-clock millisecond (1.0 = real time).
+    playing: whether :meth:`advance` moves the position.
+    """
+
+    def __init__(self, duration_ms: float = 0.0, speed: float = DEFAULT_SPEED) -> None:
+        self.duration_ms = max(0.0, float(duration_ms))
+        self.position_ms = 0.0
+        self.speed = speed
+        self.playing = False
+
+    def set_duration(self, duration_ms: float) -> None:
+        self.duration_ms = max(0.0, float(duration_ms))
+        self.position_ms = min(self.position_ms, self.duration_ms)
+
+    def seek(self, ms: float) -> float:
+        self.position_ms = min(max(0.0, float(ms)), self.duration_ms)
+        return self.position_ms
+
+    def play(self) -> None:
+        if self.duration_ms <= 0:
+            return
+        if self.position_ms >= self.duration_ms:
+            self.position_ms = 0.0  # playing from the end means "again from the start"
+        self.playing = True
+
+    def pause(self) -> None:
+        self.playing = False
+
+    def toggle(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def set_speed(self, speed: float) -> None:
+        if not speed > 0:
+            raise ValueError(f"replay speed must be greater than 0, got {speed!r}")
+        self.speed = float(speed)
+
+    def step_speed(self, faster: bool) -> float:
+        """Move to the next offered speed (faster or slower) and return it."""
+        nearest = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self.speed))
+        nearest = max(0, nearest - 1) if faster else min(len(SPEEDS) - 1, nearest + 1)
+        self.speed = SPEEDS[nearest]
+        return self.speed
+
+    def advance(self, wall_ms: float) -> bool:
+        """Move by ``wall_ms`` of real time at the current speed; True if the position changed."""
+        if not self.playing:
+            return False
+        before = self.position_ms
+        self.position_ms = min(self.duration_ms, self.position_ms + wall_ms * self.speed)
+        if self.position_ms >= self.duration_ms:
+            self.playing = False
+        return self.position_ms != before
+
+
+class ReplayDriver(QObject):
+    """Ticks a :class:`ReplayClock` from a ``QTimer`` and reports every change."""
+
+    timeChanged = Signal(float)
+    playingChanged = Signal(bool)
+    speedChanged = Signal(float)
+    durationChanged = Signal(float)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.clock = ReplayClock()
+        self._timer = QTimer(self)
+        self._timer.setInterval(_FRAME_MS)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._last_tick = 0.0
+
+    @property
+    def position_ms(self) -> float:
+        return self.clock.position_ms
+
+    @property
+    def playing(self) -> bool:
+        return self.clock.playing
+
+    def set_duration(self, ms: float) -> None:
+        before = self.clock.position_ms
+        self.clock.set_duration(ms)
+        self.durationChanged.emit(self.clock.duration_ms)
+        if self.clock.position_ms != before:
+            self.timeChanged.emit(self.clock.position_ms)
+
+    def seek(self, ms: float) -> None:
+        self.clock.seek(ms)
+        self.timeChanged.emit(self.clock.position_ms)
+
+    def play(self) -> None:
+        was = self.clock.position_ms
+        self.clock.play()
+        if self.clock.position_ms != was:
+            self.timeChanged.emit(self.clock.position_ms)
+        self._sync_timer()
+
+    def pause(self) -> None:
+        self.clock.pause()
+        self._sync_timer()
+
+    def toggle(self) -> None:
+        self.pause() if self.clock.playing else self.play()
+
+    def set_speed(self, speed: float) -> None:
+        self.clock.set_speed(speed)
+        self.speedChanged.emit(self.clock.speed)
+
+    def step_speed(self, faster: bool) -> None:
+        self.clock.step_speed(faster)
+        self.speedChanged.emit(self.clock.speed)
+
+    def _sync_timer(self) -> None:
+        if self.clock.playing and not self._timer.isActive():
+            self._last_tick = time.perf_counter()
+            self._timer.start()
+        elif not self.clock.playing and self._timer.isActive():
+            self._timer.stop()
+        self.playingChanged.emit(self.clock.playing)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        wall_ms, self._last_tick = (now - self._last_tick) * 1000.0, now
+        if self.clock.advance(wall_ms):
+            self.timeChanged.emit(self.clock.position_ms)
+        if not self.clock.playing:
+            self._sync_timer()
+
+
+class ReplayBar(QWidget):
+    """Play/pause, a scrub slider, the replay time and the speed, under the timeline."""
+
+    def __init__(self, driver: ReplayDriver, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.driver = driver
+        self.play_button = QToolButton(self)
+        self.play_button.setAutoRaise(True)
+        self.play_button.setToolTip("Play or pause the replay (Space)")
+        self.play_button.clicked.connect(driver.toggle)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, _SLIDER_STEPS)
+        self.slider.setToolTip("Scrub through the run: the scheduler view shows that moment (Left/Right step)")
+        self.slider.valueChanged.connect(self._on_slider)
+        self.time_label = QLabel(self)
+        self.time_label.setMinimumWidth(150)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.time_label.setToolTip("Replay time / length of the run, on the run's own clock")
+        self.speed_box = QComboBox(self)
+        self._speeds = list(SPEEDS)  # per combo entry (item data is avoided: see controls.py)
+        for speed in SPEEDS:
+            self.speed_box.addItem(format_speed(speed))
+        self.speed_box.setToolTip(
+            "Replay speed: 1x is real time, 0.001x is a thousand times slower, so that a 5 ms switch "
+            "interval lasts 5 s on screen (faster: ], slower: [)"
+        )
+        self.speed_box.currentIndexChanged.connect(lambda i: driver.set_speed(self._speeds[i]))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self.play_button)
+        layout.addWidget(QLabel("Replay", self))
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.time_label)
+        layout.addWidget(self.speed_box)
+        driver.timeChanged.connect(self._sync)
+        driver.durationChanged.connect(self._sync)
+        driver.playingChanged.connect(self._on_playing)
+        driver.speedChanged.connect(self._on_speed)
+        self._on_playing(False)
+        self._on_speed(driver.clock.speed)
+        self._sync()
+
+    def _on_slider(self, value: int) -> None:
+        duration = self.driver.clock.duration_ms
+        self.driver.seek(duration * value / _SLIDER_STEPS)
+
+    def _on_playing(self, playing: bool) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+
+    def _on_speed(self, speed: float) -> None:
+        if speed not in self._speeds:
+            self._speeds.append(speed)
+            with QSignalBlocker(self.speed_box):
+                self.speed_box.addItem(format_speed(speed))
+        index = self._speeds.index(speed)
+        with QSignalBlocker(self.speed_box):
+            self.speed_box.setCurrentIndex(index)
+
+    def _sync(self, *_args: object) -> None:
+        clock = self.driver.clock
+        enabled = clock.duration_ms > 0
+        for widget in (self.play_button, self.slider, self.speed_box):
+            widget.setEnabled(enabled)
+        value = round(_SLIDER_STEPS * clock.position_ms / clock.duration_ms) if enabled else 0
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(value)
+        self.time_label.setText(f"{format_ms(clock.position_ms)} / {format_ms(clock.duration_ms)}" if enabled else "-")

@@ -1,0 +1,706 @@
+"""The main window: controls on the left, the timeline in the middle, the scheduler view on the right.
+
+It wires the views to one :class:`~threadloom.ui.runner.RunController` and one
+:class:`~threadloom.ui.replay.ReplayDriver`; it measures nothing itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeySequence, QPalette, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__
+from ..engine import describe_interpreter, discover_interpreters
+from ..errors import ThreadloomError
+from ..model import Trace, compute_metrics
+from ..scenario import Scenario, resolve_scenario
+from .controls import ControlPanel
+from .editor import ScenarioEditor
+from .palette import theme
+from .replay import ReplayBar, ReplayDriver
+from .runner import RunController, RunOutcome
+from .scheduler_view import SchedulerView
+from .summary import CompareTable, SummaryStrip
+from .timeline import TimelineWidget
+
+APP_ID = "io.github.threadloom.Threadloom"
+_ACCENT = {False: "#0072B2", True: "#3D8FD6"}
+_ERROR = {False: "#B03A00", True: "#FF8A65"}
+
+
+def apply_theme(app: QApplication, dark: bool) -> None:
+    """Fusion with a light or dark palette built from the shared theme colours, plus a small stylesheet."""
+    th = theme(dark)
+    app.setStyle("Fusion")
+    pal = QPalette()
+    bg, fg, muted, grid, band = (QColor(c) for c in (th.background, th.foreground, th.muted, th.grid, th.band))
+    window_bg = QColor("#F3F4F6") if not dark else QColor("#15181C")
+    pal.setColor(QPalette.ColorRole.Window, window_bg)
+    pal.setColor(QPalette.ColorRole.WindowText, fg)
+    # In the dark palette inputs sit a shade above the window, or check boxes vanish into it.
+    pal.setColor(QPalette.ColorRole.Base, bg if not dark else QColor("#262B33"))
+    pal.setColor(QPalette.ColorRole.AlternateBase, band)
+    pal.setColor(QPalette.ColorRole.Text, fg)
+    pal.setColor(QPalette.ColorRole.Button, band if not dark else QColor("#2A2F36"))
+    pal.setColor(QPalette.ColorRole.ButtonText, fg)
+    pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#FFFFF0") if not dark else QColor("#2A2F36"))
+    pal.setColor(QPalette.ColorRole.ToolTipText, QColor("#1F2328") if not dark else fg)
+    pal.setColor(QPalette.ColorRole.Highlight, QColor(_ACCENT[dark]))
+    pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#FFFFFF"))
+    pal.setColor(QPalette.ColorRole.PlaceholderText, muted)
+    pal.setColor(QPalette.ColorRole.Mid, grid)
+    pal.setColor(QPalette.ColorRole.Light, band if not dark else QColor("#2E333A"))
+    pal.setColor(QPalette.ColorRole.Midlight, grid)
+    pal.setColor(QPalette.ColorRole.Dark, muted)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    app.setPalette(pal)
+    accent = _ACCENT[dark]
+    app.setStyleSheet(f"""
+        QFrame#summaryTile {{ background: {th.background}; border: 1px solid {th.grid}; border-radius: 8px; }}
+        QLabel#tileCaption {{ color: {th.muted}; font-size: 7.5pt; font-weight: bold; }}
+        QLabel#tileValue {{ color: {th.foreground}; font-size: 15pt; font-weight: bold; }}
+        QLabel#tileDetail {{ color: {th.muted}; font-size: 8pt; }}
+        QLabel#muted {{ color: {th.muted}; }}
+        QLabel#dockHint {{ color: {th.muted}; font-size: 8.5pt; }}
+        QGroupBox {{ font-weight: bold; border: 1px solid {th.grid}; border-radius: 8px; margin-top: 10px;
+                     padding: 8px 6px 6px 6px; background: {th.background}; }}
+        QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; color: {th.muted}; }}
+        QPushButton#primary {{ background: {accent}; color: white; border: none; border-radius: 6px;
+                               padding: 7px 14px; font-weight: bold; }}
+        QPushButton#primary:hover {{ background: {QColor(accent).lighter(115).name()}; }}
+        QPushButton#primary:disabled {{ background: {th.grid}; color: {th.muted}; }}
+        QStatusBar QLabel#runState {{ color: {th.muted}; padding: 0 8px; }}
+        QTableWidget {{ background: {th.background}; border: 1px solid {th.grid}; border-radius: 6px;
+                        gridline-color: {th.grid}; }}
+        QHeaderView::section {{ background: {th.band}; color: {th.foreground}; border: none;
+                                border-bottom: 1px solid {th.grid}; padding: 4px 8px; font-weight: bold; }}
+        QDockWidget::title {{ padding: 6px 8px; font-weight: bold; }}
+    """)
+
+
+class MainWindow(QMainWindow):
+    """Threadloom's window. See the module docstring for the layout.
+
+    Test and exporter hooks: :meth:`show_traces`, :meth:`set_replay_time`,
+    :meth:`replay_time_ms`, :attr:`timeline`, :attr:`scheduler`,
+    :meth:`run_current`, :meth:`stop_run`, :meth:`select_scenario`,
+    :meth:`set_models`, :meth:`status_message`.
+    """
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self.setWindowTitle("Threadloom")
+        self.setObjectName("ThreadloomMainWindow")
+        self.setDockNestingEnabled(True)
+        self._dark = False
+        self._traces: list[Trace] = []
+        self._labels: list[str] = []
+        self._run_task: asyncio.Task | None = None
+        self._background: list[asyncio.Task] = []
+        self._close_when_stopped = False
+        self._run_started = 0.0
+        self._live_shown = 0
+        self._layout_restored = False
+        self.editor: ScenarioEditor | None = None
+
+        self.runner = RunController(self)
+        self.runner.runStarted.connect(self._on_run_started)
+        self.runner.liveUpdate.connect(self._on_live_update)
+        self.replay = ReplayDriver(self)
+        self.replay.timeChanged.connect(self._on_replay_time)
+
+        # Centre: the timeline and the replay bar under it --------------------------------
+        self._timeline = TimelineWidget(self)
+        self._timeline.cursorMoved.connect(self.set_replay_time)
+        self.replay_bar = ReplayBar(self.replay, self)
+        centre = QWidget(self)
+        cl = QVBoxLayout(centre)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(self._timeline, 1)
+        cl.addWidget(self.replay_bar)
+        self.setCentralWidget(centre)
+
+        # Bottom, the full width: the summary of one run, or the comparison table --------
+        self.summary = SummaryStrip(self)
+        self.compare = CompareTable(self)
+        self.bottom = QStackedWidget(self)
+        self.bottom.addWidget(self.summary)
+        self.bottom.addWidget(self.compare)
+        self.summary_dock = QDockWidget("Summary", self)
+        self.summary_dock.setObjectName("summaryDock")
+        self.summary_dock.setWidget(self.bottom)
+        self.summary_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.summary_dock)
+
+        # Left: controls ------------------------------------------------------------
+        self.controls = ControlPanel(self)
+        self.controls.runClicked.connect(self.start_run)
+        self.controls.stopClicked.connect(self.stop_run)
+        self.controls.openRequested.connect(self.open_scenario_dialog)
+        self.controls.editRequested.connect(self.open_editor)
+        self.controls.browseInterpreterRequested.connect(self.browse_interpreter)
+        self.controls.scenarioChanged.connect(self._on_scenario_changed)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 12)
+        panel = QWidget(self)
+        pl = QVBoxLayout(panel)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(0)
+        pl.addWidget(scroll, 1)
+        pl.addWidget(self.controls.button_row)
+        self.controls_dock = QDockWidget("Run", self)
+        self.controls_dock.setObjectName("controlsDock")
+        self.controls_dock.setWidget(panel)
+        self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+
+        # Right: the scheduler view ------------------------------------------------
+        self._scheduler = SchedulerView(self)
+        self.scheduler_run = QComboBox(self)
+        self.scheduler_run.setToolTip("Which run of the comparison the scheduler view shows")
+        self.scheduler_run.currentIndexChanged.connect(self._on_scheduler_run)
+        hint = QLabel("Scrub or play the replay; click the timeline to jump.", self)
+        hint.setObjectName("dockHint")
+        head = QWidget(self)
+        hl = QHBoxLayout(head)
+        hl.setContentsMargins(10, 2, 10, 2)
+        hl.addWidget(hint, 1)
+        hl.addWidget(self.scheduler_run)
+        holder = QWidget(self)
+        vl = QVBoxLayout(holder)
+        vl.setContentsMargins(0, 0, 0, 0)
+        vl.setSpacing(0)
+        vl.addWidget(head)
+        vl.addWidget(self._scheduler, 1)
+        self.scheduler_dock = QDockWidget("Scheduler", self)
+        self.scheduler_dock.setObjectName("schedulerDock")
+        self.scheduler_dock.setWidget(holder)
+        self.scheduler_dock.setFeatures(self.controls_dock.features())
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.scheduler_dock)
+
+        # Status bar ------------------------------------------------------------------
+        self._status = QLabel(self)
+        self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._run_state = QLabel(self)
+        self._run_state.setObjectName("runState")
+        self.statusBar().addWidget(self._status, 1)
+        self.statusBar().addPermanentWidget(self._run_state)
+        self._elapsed_timer = QTimer(self)
+        self._elapsed_timer.setInterval(250)
+        self._elapsed_timer.timeout.connect(self._show_elapsed)
+
+        self._build_menus()
+        self._install_file_actions()
+        self._restore()
+        self._sync_scheduler_choices()
+        if not self.status_message():
+            self.set_status("Pick a scenario and a model, then Run (Ctrl+R). Hover over any control to learn "
+                            "what it does.")
+
+    # -- public API ----------------------------------------------------------------------
+    @property
+    def timeline(self) -> TimelineWidget:
+        return self._timeline
+
+    @property
+    def scheduler(self) -> SchedulerView:
+        return self._scheduler
+
+    def status_message(self) -> str:
+        return self._status.text()
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self._status.setText(text)
+        self._status.setToolTip(text)
+        self._status.setStyleSheet(f"color: {_ERROR[self._dark]};" if error else "")
+
+    def current_traces(self) -> list[Trace]:
+        return list(self._traces)
+
+    def current_labels(self) -> list[str]:
+        return list(self._labels)
+
+    def is_dark(self) -> bool:
+        return self._dark
+
+    def select_scenario(self, spec: str | Scenario) -> Scenario | None:
+        """Select a preset name, a TOML path or a :class:`Scenario`; errors go to the status bar."""
+        if isinstance(spec, Scenario):
+            scenario, key = spec, spec.source
+        else:
+            try:
+                scenario = resolve_scenario(spec)
+            except ThreadloomError as exc:
+                self.set_status(str(exc), error=True)
+                return None
+            key = spec if not Path(spec).exists() else str(Path(spec).resolve())
+        self.controls.select_scenario(scenario, key)
+        self._refresh_recent_menu()
+        self.set_status(f"Selected {scenario.name}: {scenario.task_count} tasks. Run it with Ctrl+R.")
+        return scenario
+
+    def set_models(self, models: list[str]) -> None:
+        self.controls.set_models(models)
+
+    def show_traces(self, traces: list[Trace], labels: list[str] | None = None) -> None:
+        """Display finished (or stopped) runs: timeline, summary or comparison, replay and scheduler."""
+        traces = [t for t in traces if t.header]
+        labels = list(labels) if labels is not None else [self._default_label(t, traces) for t in traces]
+        self._traces, self._labels = traces, labels[: len(traces)]
+        self.replay.pause()
+        self._timeline.follow_live(False)
+        self._timeline.set_traces(traces, self._labels)
+        self._timeline.refresh()
+        metrics = [compute_metrics(t) for t in traces]
+        if len(traces) > 1:
+            self.compare.set_runs(metrics, self._labels)
+            self.bottom.setCurrentWidget(self.compare)
+            self.summary_dock.setWindowTitle("Compare: green is the best run for a metric, red the worst")
+        else:
+            if metrics:
+                self.summary.show_metrics(metrics[0])
+            else:
+                self.summary.clear()
+            self.bottom.setCurrentWidget(self.summary)
+            self.summary_dock.setWindowTitle("Summary")
+        self._size_bottom()
+        self._sync_scheduler_choices()
+        duration = max((t.end_ns for t in traces), default=0) / 1e6
+        self.replay.set_duration(duration)
+        self.set_replay_time(duration)
+        if traces:
+            name = traces[0].header.get("scenario", "")
+            self.setWindowTitle(f"Threadloom - {name}")
+
+    def set_replay_time(self, ms: float) -> None:
+        self.replay.seek(ms)
+
+    def replay_time_ms(self) -> float:
+        return self.replay.position_ms
+
+    async def run_current(self) -> list[Trace]:
+        """Run the selected scenario under the checked models (a comparison if several); returns the traces."""
+        if self.runner.running:
+            self.set_status("A run is already in progress: Stop it first (Esc).", error=True)
+            return []
+        try:
+            plan = self.controls.plan()
+        except (ThreadloomError, ValueError) as exc:
+            self.set_status(str(exc), error=True)
+            return []
+        if not plan:
+            self.set_status("Check at least one model to run.", error=True)
+            return []
+        self.replay.pause()
+        self.replay.set_duration(0)
+        self.controls.set_running(True)
+        self._set_run_actions(True)
+        self._timeline.set_cursor_ms(None)
+        self._timeline.follow_live(self.follow_action.isChecked())
+        self.summary.clear()
+        self.bottom.setCurrentWidget(self.summary)
+        self.summary_dock.setWindowTitle("Summary")
+        self._size_bottom()
+        self._run_started = time.perf_counter()
+        self._elapsed_timer.start()
+        try:
+            outcome: RunOutcome = await self.runner.run(plan)
+        finally:
+            self._elapsed_timer.stop()
+            self._run_state.setText("")
+            self.controls.set_running(False)
+            self._set_run_actions(False)
+        self.show_traces(outcome.traces, outcome.labels)
+        self.set_status(outcome.message, error=not outcome.ok and not outcome.stopped)
+        if self._close_when_stopped:
+            QTimer.singleShot(0, self.close)
+        return outcome.traces
+
+    def start_run(self) -> None:
+        """Run from a button or shortcut: the run is a task on the event loop, never a blocking call."""
+        if self.runner.running:
+            return
+        self._run_task = asyncio.ensure_future(self.run_current())
+        self._run_task.add_done_callback(self._on_run_task_done)
+
+    def stop_run(self) -> None:
+        if self.runner.running:
+            self.runner.stop()
+            self.set_status("Stopping…")
+
+    def start_background(self) -> None:
+        """Tasks that need the running event loop (call from inside it): interpreter discovery."""
+        self._background.append(asyncio.ensure_future(self._discover_interpreters()))
+
+    async def shutdown(self) -> None:
+        """Stop every probe and background task; the app awaits this before it quits."""
+        self.runner.stop()
+        for task in [*self._background, self._run_task]:
+            if task is not None and not task.done():
+                task.cancel()
+        pending = [t for t in [*self._background, self._run_task] if t is not None and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+
+    def set_dark(self, dark: bool) -> None:
+        self._dark = dark
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, dark)
+        self._timeline.set_dark(dark)
+        self._scheduler.set_dark(dark)
+        self.summary.set_dark(dark)
+        self.compare.set_dark(dark)
+        with QSignalBlocker(self.dark_action):
+            self.dark_action.setChecked(dark)
+        self.set_status(self.status_message(), error=self._status.styleSheet() != "")
+
+    # -- menus and shortcuts ------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        self._action(self.file_menu, "&Open Scenario…", self.open_scenario_dialog, ["Ctrl+O"],
+                     "Open a scenario TOML file")
+        self._action(self.file_menu, "&Edit Scenario…", self.open_editor, ["Ctrl+E"],
+                     "Edit the scenario's TOML, validated as you type")
+        self.recent_menu = self.file_menu.addMenu("Recent Scenarios")
+        self.file_menu.addSeparator()
+        self._quit_separator = self.file_menu.addSeparator()
+        self.quit_action = self._action(self.file_menu, "&Quit", self.close, [QKeySequence.StandardKey.Quit, "Ctrl+Q"])
+
+        run_menu = bar.addMenu("&Run")
+        self.run_action = self._action(run_menu, "&Run", self.start_run, ["Ctrl+R", "F5"],
+                                       "Run the scenario under every checked model")
+        self.stop_action = self._action(run_menu, "&Stop", self.stop_run, ["Escape", "Ctrl+."],
+                                        "Stop the run; the partial trace is kept")
+        self.stop_action.setEnabled(False)
+
+        replay_menu = bar.addMenu("Re&play")
+        self._action(replay_menu, "&Play / Pause", self.replay.toggle, ["Space"], "Play or pause the replay")
+        self._action(replay_menu, "Back to &Start", lambda: self.set_replay_time(0), ["Home"])
+        self._action(replay_menu, "Jump to &End", lambda: self.set_replay_time(self.replay.clock.duration_ms), ["End"])
+        self._action(replay_menu, "Step &Back", lambda: self._step(-1), ["Ctrl+Left", ","])
+        self._action(replay_menu, "Step &Forward", lambda: self._step(+1), ["Ctrl+Right", "."])
+        replay_menu.addSeparator()
+        self._action(replay_menu, "&Slower", lambda: self.replay.step_speed(False), ["["])
+        self._action(replay_menu, "F&aster", lambda: self.replay.step_speed(True), ["]"])
+
+        view_menu = bar.addMenu("&View")
+        self.dark_action = self._action(view_menu, "&Dark Palette", self.set_dark, ["Ctrl+Shift+D"],
+                                        "Switch between the light and dark palettes", checkable=True)
+        self.follow_action = self._action(view_menu, "&Follow the Live Run", self._timeline.follow_live, ["Ctrl+L"],
+                                          "Keep the newest events in view while a run is live", checkable=True)
+        self.follow_action.setChecked(True)
+        view_menu.addSeparator()
+        view_menu.addAction(self.controls_dock.toggleViewAction())
+        view_menu.addAction(self.scheduler_dock.toggleViewAction())
+        view_menu.addAction(self.summary_dock.toggleViewAction())
+        self._action(view_menu, "&Reset Layout", self.reset_layout, [], "Show every panel at its default size")
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, ["F1"])
+        self._action(help_menu, "&About Threadloom", self.show_about)
+
+    def _install_file_actions(self) -> None:
+        try:
+            from .file_actions import install_file_actions
+        except ImportError:
+            return
+        try:
+            install_file_actions(self)
+        except Exception as exc:  # a broken add-on must not keep the window from opening
+            self.set_status(f"File actions are unavailable: {exc}", error=True)
+        # Keep Quit last, after whatever the file actions added.
+        self.file_menu.removeAction(self.quit_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+
+    def _set_run_actions(self, running: bool) -> None:
+        self.run_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
+
+    def _step(self, direction: int) -> None:
+        duration = self.replay.clock.duration_ms
+        if duration > 0:
+            # One step is a tenth of a typical switch interval, or 1/500 of the run.
+            step = min(0.5, duration / 500)
+            self.set_replay_time(self.replay.position_ms + direction * step)
+
+    def show_shortcuts(self) -> None:
+        rows = [
+            ("Ctrl+R / F5", "run the scenario (a comparison if several models are checked)"),
+            ("Esc / Ctrl+.", "stop the run (the partial trace is kept)"),
+            ("Space", "play / pause the replay"),
+            ("Home / End", "replay: back to start / jump to end"),
+            ("Ctrl+Left / Ctrl+Right", "replay: step back / forward"),
+            ("[ / ]", "replay: slower / faster (1x down to 0.001x)"),
+            ("Ctrl+O", "open a scenario file"),
+            ("Ctrl+E", "edit the scenario"),
+            ("Ctrl+Shift+D", "dark / light palette"),
+            ("Ctrl+Q", "quit"),
+        ]
+        html = "<table cellpadding=4>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
+        QMessageBox.information(self, "Keyboard shortcuts", html + "</table>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Threadloom",
+            f"<h3>Threadloom {__version__}</h3>"
+            "<p>See how CPython really schedules threads, thread pools, coroutines and processes: "
+            "real workloads run in a probe process on your machine, every scheduling state is recorded, "
+            "and the run is drawn live and replayed in slow motion.</p>"
+            "<p>The gold token is the GIL. Orange means ready: able to run, but waiting for the GIL.</p>"
+            "<p>Built with Qt for Python (PySide6), pyqtgraph, qasync and NumPy. MIT licence.</p>",
+        )
+
+    # -- scenario, editor, interpreters ------------------------------------------------
+    def open_scenario_dialog(self) -> None:
+        start = str(Path(self.controls.recent_files()[0]).parent) if self.controls.recent_files() else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", start, "Scenarios (*.toml);;All files (*)")
+        if path:
+            self.select_scenario(path)
+
+    def open_editor(self) -> ScenarioEditor:
+        if self.editor is None:
+            self.editor = ScenarioEditor(self)
+            self.editor.errorChanged.connect(self._on_editor_error)
+            self.editor.scenarioApplied.connect(self._on_editor_applied)
+        self.editor.set_scenario(self.controls.current_scenario())
+        self.editor.show()
+        self.editor.raise_()
+        return self.editor
+
+    def _on_editor_error(self, error: str) -> None:
+        if error:
+            self.set_status(error, error=True)
+        else:
+            self.set_status("The scenario in the editor is valid: press \"Use this scenario\" (Ctrl+Enter).")
+
+    def _on_editor_applied(self, scenario: Scenario) -> None:
+        self.controls.select_scenario(scenario, f"edited:{scenario.name}")
+        self.set_status(f"Selected the edited scenario {scenario.name}. Run it with Ctrl+R.")
+
+    def browse_interpreter(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a Python interpreter", "/usr/bin")
+        if path:
+            self._background.append(asyncio.ensure_future(self._describe(path, select=True)))
+
+    async def _discover_interpreters(self) -> None:
+        loop = asyncio.get_running_loop()
+        paths = await loop.run_in_executor(None, discover_interpreters)  # globbing disks: off the GUI thread
+        wanted = getattr(self.controls, "_saved_interpreter", None)
+        if wanted and wanted not in paths:
+            paths.append(wanted)
+        await asyncio.gather(*(self._describe(p, select=(p == wanted)) for p in paths), return_exceptions=True)
+
+    async def _describe(self, path: str, select: bool) -> None:
+        try:
+            info = await describe_interpreter(path)
+        except ThreadloomError as exc:
+            if select:
+                self.set_status(str(exc), error=True)
+            return
+        self.controls.add_interpreter(info, select=select)
+        if select:
+            self.set_status(f"The probe will run under {info.label} ({info.path}).")
+
+    # -- runs ---------------------------------------------------------------------
+    def _on_run_task_done(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.set_status(f"The run ended with an internal error: {exc!r}", error=True)
+
+    def _on_run_started(self, index: int) -> None:
+        # The new run joins the timeline once its header arrives (see _on_live_update).
+        self._traces, self._labels = self.runner.traces(), self.runner.labels()
+        self._timeline.set_traces(self._traces, self._labels)
+        self._live_shown = len(self._traces)
+        total = self.runner.planned_count()
+        where = f" (run {index + 1} of {total})" if total > 1 else ""
+        self.set_status(f"Running {self.runner.current_label()}{where}…")
+        self._sync_scheduler_choices()
+
+    def _on_live_update(self) -> None:
+        traces = self.runner.traces()
+        if len(traces) != self._live_shown:
+            self._traces, self._labels = traces, self.runner.labels()
+            self._timeline.set_traces(traces, self._labels)
+            self._live_shown = len(traces)
+            self._sync_scheduler_choices()
+        self._timeline.refresh()
+        live = self.runner.live_trace()
+        if live is not None and live.header:
+            self._scheduler.show_live(live, self.runner.current_label())
+            self.summary.show_live(live, time.perf_counter() - self._run_started)
+
+    def _show_elapsed(self) -> None:
+        self._run_state.setText(f"running {time.perf_counter() - self._run_started:.1f} s")
+
+    # -- replay ---------------------------------------------------------------------
+    def _on_replay_time(self, ms: float) -> None:
+        if self.runner.running:
+            return
+        self._timeline.set_cursor_ms(ms)
+        self._scheduler.set_time_ms(ms)
+
+    def _sync_scheduler_choices(self) -> None:
+        with QSignalBlocker(self.scheduler_run):
+            current = self.scheduler_run.currentIndex()
+            self.scheduler_run.clear()
+            self.scheduler_run.addItems(self._labels)
+            self.scheduler_run.setCurrentIndex(min(max(current, 0), len(self._labels) - 1))
+        self.scheduler_run.setVisible(len(self._labels) > 1)
+        self._on_scheduler_run(self.scheduler_run.currentIndex())
+
+    def _on_scheduler_run(self, index: int) -> None:
+        if self.runner.running:
+            return
+        if 0 <= index < len(self._traces):
+            self._scheduler.set_trace(self._traces[index], self._labels[index])
+            self._scheduler.set_time_ms(self.replay.position_ms)
+        else:
+            self._scheduler.set_trace(None)
+
+    def _default_label(self, trace: Trace, traces: list[Trace]) -> str:
+        models = [t.model for t in traces]
+        if models.count(trace.model) == 1:
+            return trace.model
+        return f"{trace.model} · {trace.header.get('switch_interval_ms', '?'):g} ms"
+
+    def _on_scenario_changed(self, scenario: Scenario | None) -> None:
+        if scenario is not None and not self.runner.running and not self._traces:
+            self.setWindowTitle(f"Threadloom - {scenario.name}")
+
+    # -- settings and closing ----------------------------------------------------------
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.controls.recent_files():
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.select_scenario(p))
+        self.recent_menu.setEnabled(bool(self.controls.recent_files()))
+
+    def _restore(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 900)
+        state = s.value("window/state")
+        self._layout_restored = isinstance(state, QByteArray) and not state.isEmpty() and self.restoreState(state)
+        spec = self.controls.restore_settings(s)
+        if spec and not spec.startswith("edited:"):
+            try:
+                self.controls.select_scenario(resolve_scenario(spec), spec)
+            except ThreadloomError as exc:
+                self.set_status(f"Could not reopen the last scenario: {exc}", error=True)
+        self.controls.restore_choices(s)
+        self._refresh_recent_menu()
+        speed = s.value("replay/speed")
+        try:
+            if speed is not None:
+                self.replay.set_speed(float(speed))
+        except (TypeError, ValueError):
+            pass
+        self.set_dark(str(s.value("view/dark", "false")).lower() == "true")
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("view/dark", self._dark)
+        s.setValue("replay/speed", self.replay.clock.speed)
+        self.controls.save_settings(s)
+        s.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._layout_restored:
+            # Docks only take sizes once the window has its own.
+            self._layout_restored = True
+            self.reset_layout()
+
+    def reset_layout(self) -> None:
+        for dock in (self.controls_dock, self.scheduler_dock, self.summary_dock):
+            dock.show()
+        self.resizeDocks([self.controls_dock, self.scheduler_dock], [320, 480], Qt.Orientation.Horizontal)
+        self._size_bottom()
+
+    def _size_bottom(self) -> None:
+        comparing = self.bottom.currentWidget() is self.compare
+        height = min(250, 50 + 21 * self.compare.rowCount()) if comparing else 128
+        self.resizeDocks([self.summary_dock], [height], Qt.Orientation.Vertical)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.runner.running:
+            # Stop the probe first and close once the run has wound down, so no process is left behind.
+            event.ignore()
+            self._close_when_stopped = True
+            self.runner.stop()
+            self.set_status("Stopping the run before closing…")
+            return
+        self.replay.pause()
+        self.save_settings()
+        if self.editor is not None:
+            self.editor.close()
+        super().closeEvent(event)
+
+
+def window_icon() -> QIcon:
+    from ..resources import resource_path
+
+    icon = QIcon()
+    for size in (48, 128, 256):
+        try:
+            icon.addFile(str(resource_path("icons", f"{APP_ID}-{size}.png")))
+        except FileNotFoundError:
+            pass
+    return icon if not icon.isNull() else QIcon.fromTheme(APP_ID)
+
+
+__all__ = ["APP_ID", "MainWindow", "apply_theme", "window_icon"]

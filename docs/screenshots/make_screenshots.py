@@ -1,0 +1,109 @@
+"""Take the README's screenshots from the real app, offscreen: live, after, replay and compare.
+
+    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUTDIR]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings
+
+import qasync  # isort: skip
+import numpy as np
+
+from threadloom.model import STATES
+from threadloom.ui.app import make_app
+from threadloom.ui.window import MainWindow
+
+SIZE = (1600, 900)
+
+
+def _interesting_instant(trace, waiter_group: str) -> float:
+    """A moment where one task holds the GIL and a task of ``waiter_group`` has been ready a while."""
+    seg = trace.segments()
+    ready, running = STATES.index("ready"), STATES.index("running")
+    waiters = {t.id for t in trace.tasks if t.group == waiter_group}
+    best, best_score = trace.end_ns / 2, (False, 0)
+    for i in np.nonzero((seg.state == ready) & np.isin(seg.task, list(waiters)))[0]:
+        length = int(seg.end[i] - seg.start[i])
+        for frac in (0.5, 0.6, 0.7, 0.8, 0.9):
+            t = int(seg.start[i] + frac * length)
+            holders = (seg.state == running) & (seg.start <= t) & (seg.end > t)
+            score = (bool(holders.sum() == 1), int(frac * length))
+            if score > best_score:
+                best, best_score = t, score
+    return best / 1e6
+
+
+async def _settle(seconds: float = 0.4) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def shoot(out: Path) -> None:
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "shots.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=settings)
+    w.resize(*SIZE)
+    w.show()
+    await _settle()
+
+    # During a run: a thread pool serving requests, its queue, workers and the GIL, live.
+    w.select_scenario("mixed")
+    w.set_models(["thread-pool"])
+    run = asyncio.ensure_future(w.run_current())
+    while not (w.runner.live_trace() and w.runner.live_trace().end_ns > 230e6):
+        await asyncio.sleep(0.01)
+    await _settle(0.15)
+    w.grab().save(str(out / "window-live.png"))
+    await run
+
+    # After a run: sixteen slow calls through a pool of two.
+    w.select_scenario("pool-starvation")
+    w.set_models(["thread-pool"])
+    traces = await w.run_current()
+    w.set_replay_time(traces[0].end_ns / 1e6 * 0.45)
+    await _settle()
+    w.grab().save(str(out / "window-after.png"))
+
+    # Replay: the convoy, at a moment the chatty thread waits for the GIL held by the cruncher.
+    w.select_scenario("convoy")
+    w.set_models(["threads"])
+    traces = await w.run_current()
+    t = _interesting_instant(traces[0], "chatty")
+    w.timeline.set_visible_range_ms(max(0.0, t - 24), t + 8)
+    w.set_replay_time(t)
+    await _settle()
+    w.grab().save(str(out / "window-replay.png"))
+
+    # Compare: sixteen slow calls through a pool of two, then of eight.
+    w.select_scenario("pool-starvation")
+    w.set_models(["thread-pool"])
+    w.controls.variant.setChecked(True)
+    w.controls.variant_switch.set_value(w.controls.switch.value())
+    w.controls.variant_pool.setValue(8)
+    traces = await w.run_current()
+    w.set_replay_time(traces[0].end_ns / 1e6 * 0.4)
+    await _settle()
+    w.grab().save(str(out / "window-compare.png"))
+    w.close()
+
+
+def main() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    out.mkdir(parents=True, exist_ok=True)
+    app = make_app([])
+    app.setQuitOnLastWindowClosed(False)
+    qasync.run(shoot(out))
+    for name in ("live", "after", "replay", "compare"):
+        print(f"Wrote {out / f'window-{name}.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""The timeline widget on a real run (offscreen): rows, colours, level of detail, GIL lane, live tail."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtTest import QTest
+
+from threadloom.engine import RunRequest, run_blocking
+from threadloom.model import STATES, Trace
+from threadloom.scenario import parse_scenario
+from threadloom.ui.app import make_app
+from threadloom.ui.palette import STATE_COLORS_DARK, STATE_COLORS_LIGHT, theme
+from threadloom.ui.timeline import TimelineWidget, worker_labels
+
+pytestmark = pytest.mark.gui
+
+SHORT_CONVOY = """
+name = "short convoy"
+[run]
+model = "threads"
+switch_interval_ms = 5
+[[groups]]
+name = "crunch"
+count = 2
+steps = [{ cpu = 250 }]
+[[groups]]
+name = "chatty"
+count = 1
+repeat = 25
+steps = [{ net = 1 }, { io = 2 }]
+"""
+
+RUNNING = STATES.index("running")
+
+
+@pytest.fixture(scope="module")
+def app():
+    return make_app()
+
+
+@pytest.fixture(scope="module")
+def convoy() -> Trace:
+    return run_blocking(RunRequest(parse_scenario(SHORT_CONVOY, "short-convoy.toml"), "threads"))
+
+
+@pytest.fixture
+def widget(app):
+    w = TimelineWidget()
+    w.resize(1200, 700)
+    w.show()
+    app.processEvents()
+    yield w
+    w.close()
+    w.deleteLater()
+
+
+def _copy(trace: Trace, header_changes: dict | None = None, limit: int | None = None) -> Trace:
+    seg = trace.segments()
+    n = len(seg) if limit is None else limit
+    cols = {k: getattr(seg, k)[:n].copy() for k in ("task", "worker", "state", "start", "end")}
+    header = {**trace.header, **(header_changes or {})}
+    return Trace.from_arrays(header, trace.trailer, trace.worker_records(), cols, trace.submitted, trace.finished)
+
+
+def _synthetic(n_segments: int, n_tasks: int = 64) -> Trace:
+    rng = np.random.default_rng(3)
+    per = n_segments // n_tasks
+    lengths = rng.exponential(2e5, size=(n_tasks, per)).astype(np.int64) + 1
+    ends = np.cumsum(lengths, axis=1)
+    cols = {
+        "task": np.repeat(np.arange(n_tasks, dtype=np.int32), per),
+        "worker": np.repeat(np.arange(n_tasks, dtype=np.int64) % 8, per),
+        "state": rng.integers(0, 5, size=n_tasks * per).astype(np.uint8),
+        "start": (ends - lengths).ravel(),
+        "end": ends.ravel(),
+    }
+    header = {"model": "threads", "gil_enabled": True, "t0_ns": 0, "tasks": [[i, "g", i] for i in range(n_tasks)],
+              "groups": {"g": ["cpu"]}}
+    workers = [{"id": w, "kind": "thread", "name": f"t{w}", "pid": 1} for w in range(8)]
+    return Trace.from_arrays(header, {"makespan_ns": int(ends.max())}, workers, cols, ends[:, 0] * 0, ends[:, -1])
+
+
+def _plot_colors(w: TimelineWidget, app) -> set[str]:
+    app.processEvents()
+    image = w.plot_widget.grab().toImage()
+    view = w.plot_widget.getPlotItem().getViewBox().sceneBoundingRect().toRect()
+    pixels = np.array([image.pixel(x, y) & 0xFFFFFF
+                       for x in range(view.left() + 2, view.right() - 2, 3)
+                       for y in range(view.top() + 2, view.bottom() - 2, 3)], dtype=np.int64)
+    return {f"#{v:06x}" for v in np.unique(pixels).tolist()}
+
+
+def test_rows_exist_for_every_task_and_worker(widget, convoy):
+    widget.set_traces([convoy])
+    labels = widget.row_labels()
+    assert labels[0] == "GIL"
+    for task in convoy.tasks:
+        assert task.label in labels
+    names = worker_labels(convoy)
+    assert len(convoy.workers) >= 3
+    for wid in convoy.workers:
+        assert names[wid] in labels
+    assert len(set(names.values())) == len(names), "two workers share a label"
+    for group in convoy.groups():
+        assert group in labels
+
+
+def test_plot_draws_several_state_colours(widget, convoy, app):
+    widget.set_traces([convoy])
+    colors = _plot_colors(widget, app)
+    drawn = {state for state, c in STATE_COLORS_LIGHT.items() if c.lower() in colors}
+    assert {"running", "ready", "io"} <= drawn, drawn
+    widget.set_dark(True)
+    dark = _plot_colors(widget, app)
+    assert theme(True).background.lower() in dark
+    assert STATE_COLORS_DARK["running"].lower() in dark
+    assert STATE_COLORS_LIGHT["running"].lower() not in dark
+
+
+def test_level_of_detail_bounds_the_work_of_a_frame(widget, app):
+    big = _synthetic(200_000)
+    widget.set_traces([big])
+    app.processEvents()
+    widget.plot_widget.grab()
+    full = widget.segment_item.last_paint
+    assert full.lod_cells > 0
+    # Far away, a frame draws a few primitives per row, not one per segment.
+    assert full.primitives < len(big) / 50, full
+    x0, x1 = widget.visible_range_ms()
+    widget.set_visible_range_ms(x0 + (x1 - x0) * 0.5, x0 + (x1 - x0) * 0.505)
+    widget.plot_widget.grab()
+    zoomed = widget.segment_item.last_paint
+    assert 0 < zoomed.visible < len(big) / 20, zoomed
+    assert zoomed.rects > 0
+
+
+def test_gil_lane_reports_the_trace_holder(widget, convoy):
+    widget.set_traces([convoy])
+    seg = convoy.segments()
+    run = seg.state == RUNNING
+    start, end, task = seg.start[run] / 1e6, seg.end[run] / 1e6, seg.task[run]
+    checked = 0
+    for t in np.linspace(0, convoy.end_ns / 1e6, 400):
+        holders = set(task[(start <= t) & (end > t)].tolist())
+        got = widget.gil_holder_at(float(t))
+        if not holders:
+            assert got is None
+        else:
+            assert got in holders
+            checked += 1
+    assert checked > 50
+    # The GIL passed between the two crunchers, so the lane marks hand-offs.
+    assert len(widget._bands[0].handoffs) > 5
+
+
+def test_tooltip_names_task_state_and_worker(widget, convoy):
+    widget.set_traces([convoy])
+    seg = convoy.segments()
+    i = int(np.argmax((seg.end - seg.start) * (seg.state == RUNNING)))
+    label = convoy.tasks[int(seg.task[i])].label
+    row = widget.row_labels().index(label)
+    y = widget._rows[row].top + widget._rows[row].height / 2
+    text = widget.describe_at((seg.start[i] + seg.end[i]) / 2e6, y)
+    assert text is not None
+    assert label in text and "running" in text and worker_labels(convoy)[int(seg.worker[i])] in text
+
+
+def test_refresh_appends_only_the_new_tail(widget, convoy):
+    n = len(convoy)
+    live = _copy(convoy, limit=n // 2)
+    widget.set_traces([live])
+    item = widget.segment_item
+    assert item.layer_count("0:tasks") == n // 2
+    generation = live.generation
+    widget.refresh()  # nothing changed: nothing reloaded
+    assert item.layer_count("0:tasks") == n // 2
+    seg = convoy.segments()
+    tail = slice(n // 2, n)
+    live._append(seg.task[tail], seg.worker[tail], seg.state[tail], seg.start[tail], seg.end[tail])
+    live.generation += 1
+    assert live.generation != generation
+    widget.refresh()
+    assert item.layer_count("0:tasks") == n
+
+
+def test_compare_stacks_titled_bands(widget, convoy):
+    other = _copy(convoy)
+    widget.set_traces([convoy, other], ["threads", "again"])
+    labels = widget.row_labels()
+    assert labels[0] == "threads" and "again" in labels
+    assert labels.count("GIL") == 2
+    assert widget.row_labels(band=1)[0] == "again"
+    assert widget.gil_holder_at(100.0, band=1) == widget.gil_holder_at(100.0, band=0)
+
+
+def test_without_gil_the_lane_says_so(widget, convoy):
+    widget.set_traces([_copy(convoy, {"gil_enabled": False})])
+    assert widget.row_labels()[0] == "GIL (none)"
+    assert widget.segment_item.layer_count("0:gil") == 0
+    assert any("no GIL" in note.textItem.toPlainText() for note, _ in widget._notes)
+
+
+def test_clicking_the_time_axis_scrubs_the_cursor(widget, convoy, app):
+    widget.set_traces([convoy])
+    moved: list[float] = []
+    widget.cursorMoved.connect(moved.append)
+    axis = widget.plot_widget.getPlotItem().getAxis("bottom")
+    view = widget.plot_widget.getPlotItem().getViewBox()
+    x0, x1 = widget.visible_range_ms()
+    target = x0 + (x1 - x0) * 0.4
+    scene_x = view.mapViewToScene(QPointF(target, 0)).x()
+    scene_y = axis.sceneBoundingRect().center().y()
+    pos = widget.plot_widget.mapFromScene(QPointF(scene_x, scene_y))
+    QTest.mouseClick(widget.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))
+    app.processEvents()
+    assert moved, "no cursorMoved after a click on the time axis"
+    assert abs(moved[-1] - target) < (x1 - x0) * 0.01
+    assert widget.cursor_ms() == pytest.approx(moved[-1])
+    widget.set_cursor_ms(None)
+    assert widget.cursor_ms() is None
+
+
+def test_follow_live_keeps_the_end_in_view(widget, convoy):
+    widget.set_traces([convoy])
+    end = convoy.end_ns / 1e6
+    widget.follow_live(True, window_ms=50.0)
+    x0, x1 = widget.visible_range_ms()
+    assert x1 == pytest.approx(end, rel=0.01) and x1 - x0 == pytest.approx(50.0, rel=0.05)
+    widget.follow_live(False)
+    widget.fit_time()
+    x0, x1 = widget.visible_range_ms()
+    assert x0 <= 0.0 and x1 >= end
+
+
+def test_state_colors_are_distinct(app):
+    for colors in (STATE_COLORS_LIGHT, STATE_COLORS_DARK):
+        assert len({QColor(c).name() for c in colors.values()}) == len(STATES)

@@ -1,0 +1,227 @@
+"""The main window driven as a user would: real QApplication (offscreen), real qasync loop, real probe.
+
+pytest-qt cannot drive qasync, so these tests follow qasync's own: one
+QApplication for the session and a fresh ``qasync.QEventLoop`` per test, with
+``loop.run_until_complete(asyncio.wait_for(coro, timeout))``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings
+
+import qasync  # isort: skip
+
+from threadloom.errors import ScenarioError
+from threadloom.model import STATES
+from threadloom.scenario import parse_scenario
+from threadloom.ui.app import make_app
+from threadloom.ui.window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+LONG_CRUNCH = """
+name = "long crunch"
+[run]
+model = "threads"
+[[groups]]
+name = "crunch"
+count = 2
+steps = [{ cpu = 20000 }]
+"""
+
+CONVOY = """
+name = "short convoy"
+[run]
+model = "threads"
+switch_interval_ms = 5
+[[groups]]
+name = "crunch"
+count = 1
+steps = [{ cpu = 400 }]
+[[groups]]
+name = "chatty"
+count = 1
+repeat = 40
+steps = [{ net = 1 }]
+"""
+
+
+@pytest.fixture(scope="session")
+def qapp():
+    app = make_app([])
+    app.setQuitOnLastWindowClosed(False)  # a test closes windows; the session's loop must go on
+    return app
+
+
+@pytest.fixture
+def loop(qapp):
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def window(qapp, loop, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=settings)
+    w.resize(1400, 850)
+    w.show()
+    yield w
+    w.runner.stop()
+    w.close()
+    w.deleteLater()
+
+
+def run(loop, coro, timeout: float = 45.0):
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+async def _until(predicate, timeout: float = 20.0, step: float = 0.05) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(step)
+
+
+def _gone(pid: int) -> bool:
+    """True once the probe's whole process group has exited (and been reaped)."""
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def _start_and_wait_for_events(window: MainWindow) -> tuple[asyncio.Task, int]:
+    task = asyncio.ensure_future(window.run_current())
+    await _until(lambda: window.runner.pids() and window.runner.live_trace() is not None
+                 and len(window.runner.live_trace().open_segments()) > 0)
+    return task, window.runner.pids()[0]
+
+
+def test_preset_runs_to_the_end_and_fills_timeline_and_summary(window, loop):
+    assert window.select_scenario("pool-starvation") is not None
+    window.set_models(["thread-pool"])
+    traces = run(loop, window.run_current())
+    assert len(traces) == 1 and traces[0].complete
+    rows = window.timeline.row_labels()
+    assert [f"slow-call-{i}" for i in range(16)] == [r for r in rows if r.startswith("slow-call-")]
+    assert window.timeline.segment_item.layer_count(window.timeline._bands[0].layer("tasks")) > 0
+    metrics = window.summary.metrics
+    assert metrics is not None and metrics.complete
+    assert window.summary.makespan.value.text() not in ("", "-")
+    assert window.summary.latency.value.text() not in ("", "-")
+    # Pool of two, sixteen tasks: most of them waited in the queue, and the strip says so.
+    assert metrics.queued_ms > 0
+    assert "queue" in window.summary.waiting.detail.text()
+    assert window.status_message().startswith("Finished")
+    assert window.replay.clock.duration_ms == pytest.approx(traces[0].end_ns / 1e6)
+
+
+def test_stop_mid_run_keeps_partial_trace_and_leaves_no_probe(window, loop):
+    window.select_scenario(parse_scenario(LONG_CRUNCH, "long-crunch.toml"))
+    window.set_models(["threads"])
+
+    async def scenario():
+        task, pid = await _start_and_wait_for_events(window)
+        window.stop_run()
+        traces = await task
+        await _until(lambda: _gone(pid), timeout=5)
+        return traces, pid
+
+    traces, pid = run(loop, scenario())
+    assert _gone(pid)
+    assert len(traces) == 1 and not traces[0].complete and len(traces[0]) > 0
+    assert "Stopped" in window.status_message() and "partial trace is kept" in window.status_message()
+    assert window.timeline.row_labels()  # the partial run is on screen
+    assert window.summary.metrics is not None and not window.summary.metrics.complete
+    # The app is still usable: another run goes through.
+    window.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
+    assert run(loop, window.run_current())[0].complete
+
+
+def test_closing_mid_run_stops_the_probe_and_closes(window, loop):
+    window.select_scenario(parse_scenario(LONG_CRUNCH, "long-crunch.toml"))
+
+    async def scenario():
+        task, pid = await _start_and_wait_for_events(window)
+        window.close()
+        assert window.isVisible(), "the window waits for the probe to end before it closes"
+        await task
+        await _until(lambda: not window.isVisible(), timeout=5)
+        await _until(lambda: _gone(pid), timeout=5)
+        return pid
+
+    pid = run(loop, scenario())
+    assert _gone(pid)
+    assert not window.isVisible()
+    assert not window.runner.running
+
+
+def test_broken_scenario_in_editor_shows_the_engine_error(window, loop):
+    editor = window.open_editor()
+    broken = CONVOY.replace("count = 1\nrepeat = 40", "count = -1\nrepeat = 40")
+    with pytest.raises(ScenarioError) as expected:
+        parse_scenario(broken, editor.source)
+    editor.set_text(broken)
+
+    async def settle():
+        await _until(lambda: editor.error_text() != "", timeout=5)
+
+    run(loop, settle())
+    assert editor.error_text() == str(expected.value)
+    assert "groups[1].count must be a whole number" in window.status_message()
+    assert str(expected.value) == window.status_message()
+    assert not editor.apply_button.isEnabled()
+    editor.set_text(CONVOY)
+    run(loop, _until(lambda: editor.error_text() == "", timeout=5))
+    assert editor.apply_button.isEnabled()
+    assert "valid" in window.status_message()
+
+
+def test_replay_in_the_middle_shows_the_traces_gil_holder(window, loop):
+    window.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
+    window.set_models(["threads"])
+    trace = run(loop, window.run_current())[0]
+    seg = trace.segments()
+    running = seg.state == STATES.index("running")
+    starts, ends, tasks = seg.start[running], seg.end[running], seg.task[running]
+    # The instant nearest the middle that exactly one running stretch covers (hand-offs overlap a little).
+    middle = trace.end_ns // 2
+    mids = (starts + ends) // 2
+    candidates = [m for m in sorted(mids, key=lambda m: abs(int(m) - middle))
+                  if ((starts <= m) & (ends > m)).sum() == 1]
+    t_ns = int(candidates[0])
+    holder = int(tasks[(starts <= t_ns) & (ends > t_ns)][0])
+    window.set_replay_time(t_ns / 1e6)
+    assert window.replay_time_ms() == pytest.approx(t_ns / 1e6)
+    assert window.scheduler.gil_holder() == trace.tasks[holder].label
+    assert window.timeline.gil_holder_at(t_ns / 1e6) == holder
+    # And somewhere nobody holds it, the view agrees too.
+    window.set_replay_time(trace.end_ns / 1e6)
+    assert window.scheduler.gil_holder() is None
+
+
+def test_two_models_compare_on_one_axis_with_differences_highlighted(window, loop):
+    window.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
+    window.set_models(["threads", "sequential"])
+    traces = run(loop, window.run_current())
+    assert [t.model for t in traces] == ["threads", "sequential"]
+    assert window.bottom.currentWidget() is window.compare
+    assert window.compare.columnCount() == 2
+    assert [window.compare.horizontalHeaderItem(c).text() for c in range(2)] == ["threads", "sequential"]
+    makespans = [t.end_ns for t in traces]
+    best = makespans.index(min(makespans)) if len(set(makespans)) > 1 else None
+    assert window.compare.highlighted_best("makespan") == best
+    assert "×" in window.compare.cell_text("makespan", 1 - best)  # the worse one says by how much
+    assert len(window.timeline.row_labels(0)) > 0 and len(window.timeline.row_labels(1)) > 0
