@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -196,7 +196,7 @@ def _drop(window, path) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     # As a real drag: Qt sends the drop to the widget that accepted the drag's enter event.
-    enter = QDragEnterEvent(QPointF(10, 10), *args)
+    enter = QDragEnterEvent(QPoint(10, 10), *args)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     QApplication.sendEvent(window, QDropEvent(QPointF(10, 10), *args))
