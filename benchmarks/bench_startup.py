@@ -108,24 +108,26 @@ def time_to_paint(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
             time.sleep(0.005)
         if elapsed is None:
             raise RuntimeError(f"no window within {TIMEOUT_S:g} s (and no paint hook) for {' '.join(argv)}")
+        if how != "paint hook":
+            proc.send_signal(signal.SIGTERM)  # no hook: the app does not quit by itself
         return elapsed, how
     finally:
         _stop(proc)
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    """End the app and anything it started (its own session), politely first."""
+    """End the app and anything it started (its own session): it quits by itself after the paint hook."""
     try:
-        proc.wait(timeout=5 if proc.poll() is None else 0)
+        proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         pass
-    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            os.killpg(proc.pid, sig)
+            os.killpg(proc.pid, sig)  # also reaches a probe the window may have started
         except ProcessLookupError:
             break
         try:
-            proc.wait(timeout=wait)
+            proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             continue
     proc.stdout.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,11 +20,13 @@ ENTRY = str(ROOT / "packaging" / "threadloom_entry.py")
 ICON_ID = "io.github.threadloom.Threadloom"
 ICON_SVG = ROOT / "resources" / "icons" / f"{ICON_ID}.svg"
 ICON_PNG = ROOT / "resources" / "icons" / f"{ICON_ID}-256.png"
+VERSION = re.search(r'^__version__ = "(.+)"$', (PACKAGE_DIR / "__init__.py").read_text(), re.M).group(1)
 
-#: The Qt modules Threadloom imports (pyqtgraph imports QtOpenGL at start-up even with OpenGL off).
-#: QPdfWriter and QSvgGenerator live in
-#: QtGui and QtSvg, so PDF/SVG export needs no QtPrintSupport.
-QT_KEEP = {"QtCore", "QtGui", "QtWidgets", "QtSvg", "QtOpenGL"}
+#: The Qt modules Threadloom imports. pyqtgraph imports QtOpenGL and
+#: QtOpenGLWidgets by name at start-up even with OpenGL off (Qt/OpenGLHelpers.py).
+#: QPdfWriter and QSvgGenerator live in QtGui and QtSvg, so PDF/SVG export
+#: needs no QtPrintSupport.
+QT_KEEP = {"QtCore", "QtGui", "QtWidgets", "QtSvg", "QtOpenGL", "QtOpenGLWidgets"}
 
 #: Not Qt, but pulled in by optional imports of numpy, pyqtgraph and qasync.
 OTHER_EXCLUDES = [
@@ -81,8 +84,8 @@ def excludes() -> list[str]:
 def hidden_imports() -> list[str]:
     """Modules imported by name at run time, which the analysis cannot see."""
     # Subcommands and views are imported inside functions; collect them all so a lazy import never fails frozen.
-    # QtSvg: the SVG icon engine and exports use it even before any view imports it.
-    modules = ["PySide6.QtSvg"]
+    # pyqtgraph imports the OpenGL modules with importlib; the SVG icon engine and exports need QtSvg.
+    modules = ["PySide6.QtSvg", "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets"]
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         parts = list(path.relative_to(APP_DIR).with_suffix("").parts)
         if parts[-1] == "__init__":

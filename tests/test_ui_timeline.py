@@ -243,3 +243,28 @@ def test_follow_live_keeps_the_end_in_view(widget, convoy):
 def test_state_colors_are_distinct(app):
     for colors in (STATE_COLORS_LIGHT, STATE_COLORS_DARK):
         assert len({QColor(c).name() for c in colors.values()}) == len(STATES)
+
+
+def test_worker_rows_agree_with_the_model_worker_lanes(widget, convoy):
+    widget.set_traces([convoy])
+    lanes = convoy.worker_lanes()
+    names = worker_labels(convoy)
+    labels = widget.row_labels()
+    rng = np.random.default_rng(5)
+    compared = 0
+    for wid in convoy.workers:
+        row = labels.index(names[wid])
+        y = widget._rows[row].top + widget._rows[row].height / 2
+        mine = lanes.worker == wid
+        start, end, state = lanes.start[mine] / 1e6, lanes.end[mine] / 1e6, lanes.state[mine]
+        for t in rng.uniform(0, convoy.end_ns / 1e6, 150):
+            expected = {STATES[s] for s in state[(start <= t) & (end > t)].tolist()}
+            text = widget.describe_at(float(t), y)
+            if not expected:
+                assert text is None, (t, text)
+                continue
+            assert text is not None, (names[wid], t, expected)
+            shown = text.split("state: ", 1)[1].split(":", 1)[0]
+            assert shown in expected, (names[wid], t, expected, text)
+            compared += 1
+    assert compared > 100

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import pytest
 
@@ -18,10 +19,12 @@ from PySide6.QtCore import QSettings
 
 import qasync  # isort: skip
 
+from threadloom.engine import InterpreterInfo
 from threadloom.errors import ScenarioError
 from threadloom.model import STATES
 from threadloom.scenario import parse_scenario
 from threadloom.ui.app import make_app
+from threadloom.ui.replay import ReplayClock
 from threadloom.ui.window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -50,6 +53,14 @@ name = "chatty"
 count = 1
 repeat = 40
 steps = [{ net = 1 }]
+"""
+
+TWO_WAITS = """
+name = "two waits"
+[[groups]]
+name = "wait"
+count = 2
+steps = [{ io = 150 }]
 """
 
 
@@ -93,13 +104,35 @@ async def _until(predicate, timeout: float = 20.0, step: float = 0.05) -> None:
         await asyncio.sleep(step)
 
 
+def _alive_in_group(pgid: int) -> list[int]:
+    """Processes of the group that are still running (zombies excluded), from /proc."""
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == pgid and state not in ("Z", "X"):
+            alive.append(int(entry))
+    return alive
+
+
 def _gone(pid: int) -> bool:
-    """True once the probe's whole process group has exited (and been reaped)."""
+    """True once nothing of the probe's process group runs any more.
+
+    ``os.killpg(pid, 0)`` would be the simple check, but a killed grandchild
+    stays a zombie where PID 1 does not reap (as in some sandboxes), so the
+    group is checked in /proc for processes that still run.
+    """
     try:
         os.killpg(pid, 0)
     except ProcessLookupError:
         return True
-    return False
+    return not _alive_in_group(pid)
 
 
 async def _start_and_wait_for_events(window: MainWindow) -> tuple[asyncio.Task, int]:
@@ -112,7 +145,9 @@ async def _start_and_wait_for_events(window: MainWindow) -> tuple[asyncio.Task, 
 def test_preset_runs_to_the_end_and_fills_timeline_and_summary(window, loop):
     assert window.select_scenario("pool-starvation") is not None
     window.set_models(["thread-pool"])
+    started = time.perf_counter()
     traces = run(loop, window.run_current())
+    wall = time.perf_counter() - started
     assert len(traces) == 1 and traces[0].complete
     rows = window.timeline.row_labels()
     assert [f"slow-call-{i}" for i in range(16)] == [r for r in rows if r.startswith("slow-call-")]
@@ -126,6 +161,8 @@ def test_preset_runs_to_the_end_and_fills_timeline_and_summary(window, loop):
     assert "queue" in window.summary.waiting.detail.text()
     assert window.status_message().startswith("Finished")
     assert window.replay.clock.duration_ms == pytest.approx(traces[0].end_ns / 1e6)
+    # Live redraws are throttled to ten a second at most.
+    assert 1 <= window.runner.updates_emitted <= 10 * wall + 2
 
 
 def test_stop_mid_run_keeps_partial_trace_and_leaves_no_probe(window, loop):
@@ -213,15 +250,73 @@ def test_replay_in_the_middle_shows_the_traces_gil_holder(window, loop):
 
 
 def test_two_models_compare_on_one_axis_with_differences_highlighted(window, loop):
-    window.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
+    window.select_scenario(parse_scenario(TWO_WAITS, "two-waits.toml"))
     window.set_models(["threads", "sequential"])
     traces = run(loop, window.run_current())
     assert [t.model for t in traces] == ["threads", "sequential"]
     assert window.bottom.currentWidget() is window.compare
     assert window.compare.columnCount() == 2
     assert [window.compare.horizontalHeaderItem(c).text() for c in range(2)] == ["threads", "sequential"]
-    makespans = [t.end_ns for t in traces]
-    best = makespans.index(min(makespans)) if len(set(makespans)) > 1 else None
-    assert window.compare.highlighted_best("makespan") == best
-    assert "×" in window.compare.cell_text("makespan", 1 - best)  # the worse one says by how much
+    # Two 150 ms waits: threads overlap them, sequential adds them up (about twice as long).
+    assert traces[1].end_ns > 1.5 * traces[0].end_ns
+    assert window.compare.highlighted_best("makespan") == 0
+    assert "×" in window.compare.cell_text("makespan", 1)
     assert len(window.timeline.row_labels(0)) > 0 and len(window.timeline.row_labels(1)) > 0
+
+
+def test_a_probe_that_prints_garbage_is_reported_and_the_app_stays_usable(window, loop, tmp_path):
+    fake = tmp_path / "python-garbage"
+    fake.write_text("#!/bin/sh\necho 'this is not a Threadloom event stream'\nsleep 0.2\n")
+    fake.chmod(0o755)
+    window.controls.add_interpreter(InterpreterInfo(str(fake), "3.12.0", "CPython", False), select=True)
+    window.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
+    window.set_models(["threads"])
+    assert run(loop, window.run_current()) == []
+    message = window.status_message()
+    assert message.startswith("threads failed:") and str(fake) in message
+    assert window.controls.run_button.isEnabled() and not window.runner.running
+    assert all(_gone(pid) for pid in window.runner.pids())
+    window.controls.select_interpreter(None)
+    assert run(loop, window.run_current())[0].complete
+
+
+def test_choices_and_recent_files_survive_a_restart(qapp, loop, tmp_path):
+    ini = str(tmp_path / "settings.ini")
+    scenario_file = tmp_path / "my-convoy.toml"
+    scenario_file.write_text(CONVOY)
+    first = MainWindow(settings=QSettings(ini, QSettings.Format.IniFormat))
+    first.select_scenario(str(scenario_file))
+    first.set_models(["threads", "asyncio"])
+    first.controls.switch.set_value(0.5)
+    first.set_dark(True)
+    first.close()
+    second = MainWindow(settings=QSettings(ini, QSettings.Format.IniFormat))
+    try:
+        assert second.controls.current_spec() == str(scenario_file.resolve())
+        assert second.controls.selected_models() == ["threads", "asyncio"]
+        assert second.controls.switch.value() == pytest.approx(0.5)
+        assert second.is_dark()
+        assert str(scenario_file.resolve()) in second.controls.recent_files()
+    finally:
+        second.set_dark(False)
+        second.close()
+
+
+def test_replay_clock_plays_scrubs_and_stops_at_the_end():
+    clock = ReplayClock(100.0, speed=0.5)
+    assert not clock.advance(10)  # paused: nothing moves
+    clock.play()
+    assert clock.advance(40) and clock.position_ms == pytest.approx(20.0)
+    assert clock.seek(500) == 100.0 and clock.seek(-3) == 0.0
+    clock.seek(95)
+    clock.advance(1000)
+    assert clock.position_ms == 100.0 and not clock.playing
+    clock.play()  # from the end: again from the start
+    assert clock.position_ms == 0.0 and clock.playing
+    clock.set_speed(1.0)
+    assert clock.step_speed(faster=False) == 0.5 and clock.step_speed(faster=True) == 1.0
+    assert clock.step_speed(faster=True) == 1.0  # 1x is the fastest
+    clock.set_speed(0.001)
+    assert clock.step_speed(faster=False) == 0.001
+    with pytest.raises(ValueError):
+        clock.set_speed(0)

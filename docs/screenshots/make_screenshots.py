@@ -1,4 +1,4 @@
-"""Take the README's screenshots from the real app, offscreen: live, after, replay and compare.
+"""Take the README's screenshots from the real app, offscreen: live, after, replay, compare and dark.
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUTDIR]
 """
@@ -91,6 +91,17 @@ async def shoot(out: Path) -> None:
     w.set_replay_time(traces[0].end_ns / 1e6 * 0.4)
     await _settle()
     w.grab().save(str(out / "window-compare.png"))
+
+    # The dark palette: a blocking call freezes every coroutine on the loop.
+    w.controls.variant.setChecked(False)
+    w.set_dark(True)
+    w.select_scenario("blocking-in-loop")
+    w.set_models(["asyncio"])
+    traces = await w.run_current()
+    w.set_replay_time(traces[0].end_ns / 1e6 * 0.3)
+    await _settle()
+    w.grab().save(str(out / "window-dark.png"))
+    w.set_dark(False)
     w.close()
 
 
@@ -100,7 +111,7 @@ def main() -> int:
     app = make_app([])
     app.setQuitOnLastWindowClosed(False)
     qasync.run(shoot(out))
-    for name in ("live", "after", "replay", "compare"):
+    for name in ("live", "after", "replay", "compare", "dark"):
         print(f"Wrote {out / f'window-{name}.png'}")
     return 0
 

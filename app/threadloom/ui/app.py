@@ -8,6 +8,8 @@ running loop, and ``main()`` returns only after every probe has been stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
 
 # PySide6 before qasync: qasync binds to the Qt binding already imported.
@@ -20,33 +22,9 @@ from .. import __version__
 from .fonts import load_bundled_fonts
 from .window import APP_ID, MainWindow, window_icon
 
-_none_guarded = False
-
-
-def guard_none_refcount() -> None:
-    """Work around PySide6 6.12 on Python 3.10/3.11: it returns ``None`` (and bools) without a reference.
-
-    The wheel treats ``None`` as immortal, which it is only from Python 3.12 on.
-    Before that, every ``painter.setPen(...)``-like call drops one of ``None``'s
-    references and a busy window aborts with "none_dealloc: deallocating None"
-    within seconds. Giving ``None`` a vast number of references makes it
-    effectively immortal, as 3.12 does. Call before the first Qt call.
-    """
-    global _none_guarded
-    if _none_guarded or sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
-        return
-    import ctypes
-
-    # ob_refcnt is the first field of every object in a release build. True and False get the
-    # same treatment: some bool results (from signals and virtual overrides) lose references too.
-    for singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 50
-    _none_guarded = True
-
 
 def make_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication, named for QSettings and the desktop, with the bundled font (created once)."""
-    guard_none_refcount()
     app = QApplication.instance()
     if app is None:
         QCoreApplication.setOrganizationName("Threadloom")
@@ -64,6 +42,11 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 async def _run_window(app: QApplication, scenario: str | None) -> int:
     quitting = asyncio.Event()
     app.aboutToQuit.connect(quitting.set)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Ctrl-C in the terminal, or a session logout: quit the way the Quit action does.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, app.quit)
     window = MainWindow()
     if scenario:
         window.select_scenario(scenario)

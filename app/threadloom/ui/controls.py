@@ -302,19 +302,25 @@ class ControlPanel(QWidget):
         self.scenario_box.setItemData(index, scenario.description or spec, Qt.ItemDataRole.ToolTipRole)
         return index
 
-    def select_scenario(self, scenario: Scenario, spec: str) -> None:
-        """Select ``scenario`` (adding it to the list if new); ``spec`` is its preset key or path."""
+    def add_scenario(self, scenario: Scenario, spec: str) -> int:
+        """List ``scenario`` (or refresh its entry) without selecting it; returns its index."""
         for i, (known, _old) in enumerate(self._scenarios):
             if known == spec:
                 self._scenarios[i] = (spec, scenario)
-                self.scenario_box.setCurrentIndex(i)
-                self._on_scenario_index(i)
-                return
+                return i
         is_file = os.sep in spec or spec.endswith(".toml")
         text = f"{scenario.name}  ({Path(spec).name})" if is_file else scenario.name
-        index = self._add_entry(spec, scenario, text)
-        self.scenario_box.setCurrentIndex(index)
-        if is_file:
+        with QSignalBlocker(self.scenario_box):
+            return self._add_entry(spec, scenario, text)
+
+    def select_scenario(self, scenario: Scenario, spec: str) -> None:
+        """Select ``scenario`` (adding it to the list if new); ``spec`` is its preset key or path."""
+        index = self.add_scenario(scenario, spec)
+        if self.scenario_box.currentIndex() == index:
+            self._on_scenario_index(index)
+        else:
+            self.scenario_box.setCurrentIndex(index)
+        if os.sep in spec and Path(spec).is_file():
             self.add_recent(spec)
 
     def current_scenario(self) -> Scenario | None:

@@ -331,6 +331,43 @@ def process_caption(snap: Snapshot) -> str:
     return text
 
 
+_LESSONS = {
+    "threads": (
+        "Why does an I/O thread slow down beside a CPU-bound one? When its reply arrives it is ready, but it "
+        "must wait for the GIL, and the cruncher only hands it over when its switch interval runs out. Watch "
+        "the token: the orange card waits up to one switch interval every time."
+    ),
+    "thread-pool": (
+        "A pool runs at most as many tasks as it has workers; the rest wait in its queue. Threads waiting on "
+        "I/O release the GIL, so a pool of I/O tasks overlaps its waits; a pool of CPU work still takes turns "
+        "on the one GIL."
+    ),
+    "asyncio": (
+        "Why does one blocking call freeze every coroutine? The loop runs one coroutine at a time on one thread, "
+        "and switches only when that coroutine awaits. A time.sleep or a long computation never awaits, so the "
+        "ring stops turning and everyone else waits, even coroutines whose timers fired long ago."
+    ),
+    "asyncio-offload": (
+        "Blocking and CPU-bound steps go to a thread pool (run_in_executor), so the loop keeps turning while "
+        "they run. CPU-bound Python in those threads still needs the GIL, so the loop thread may have to wait "
+        "for it."
+    ),
+    "process-pool": (
+        "Processes share no GIL: each has its own interpreter, so CPU-bound Python really runs in parallel, up "
+        "to one process per core. The price: starting processes and copying data between them."
+    ),
+    "sequential": "The baseline: one task after another, nothing overlaps. Every other model is measured against it.",
+}
+
+
+def lesson(snap: Snapshot) -> str:
+    """One paragraph on what this model teaches (empty when the GIL is off: the captions say it)."""
+    if not snap.gil_enabled and snap.model in ("threads", "thread-pool"):
+        return ("This interpreter has no GIL: threads running Python code really run at once, so there is no "
+                "token to wait for.")
+    return _LESSONS.get(snap.model, "")
+
+
 # -- drawing -------------------------------------------------------------
 @dataclass
 class _Card:
@@ -381,10 +418,13 @@ class SchedulerView(QWidget):
         self._dark = dark
         self.update()
 
-    def set_trace(self, trace: Trace | None, label: str = "") -> None:
-        """Show ``trace`` (finished or stopped); call :meth:`set_time_ms` to pick the instant."""
+    def set_trace(self, trace: Trace | None, label: str = "", index: TraceIndex | None = None) -> None:
+        """Show ``trace`` (finished or stopped); call :meth:`set_time_ms` to pick the instant.
+
+        ``index`` is a :class:`TraceIndex` of the trace if one was built already (it is built on demand).
+        """
         self._trace, self._label = trace, label
-        self._index = None
+        self._index = index if index is not None and trace is not None and index.trace is trace else None
         self._snap = None
         self.update()
 
@@ -452,6 +492,7 @@ class SchedulerView(QWidget):
             budget = (bottom - y) / remaining
             y = self._paint_section(p, QRectF(r.left(), y, r.width(), budget), title, painter, caption)
             y += 14
+        self._paint_lesson(p, QRectF(r.left(), y, r.width(), bottom - y - 8), snap)
         self._paint_legend(p, QRectF(r.left(), r.bottom() - 18, r.width(), 18), snap)
         self._paint_token(p, snap)
         p.end()
@@ -711,11 +752,11 @@ class SchedulerView(QWidget):
                 row += 1
                 x, y = r.left(), y + h + gap
             fill = QColor(color)
+            light_text = state in ("ready", "queued", "running", "native", "blocked") and not frozen
             if frozen:
-                fill.setAlpha(110)
-            self._chip(p, QRectF(x, y, w, h), text, fill, QColor("#FFFFFF") if state in ("ready", "queued", "running",
-                                                                                            "native", "blocked")
-                       else QColor("#10222E"))
+                fill.setAlpha(110)  # faded: these coroutines cannot move while the loop is blocked
+            fg = QColor("#FFFFFF") if light_text else QColor(th.foreground if frozen else "#10222E")
+            self._chip(p, QRectF(x, y, w, h), text, fill, fg)
             x += w + gap
         return (y + h - r.top()) if labels else 0.0
 
@@ -883,8 +924,9 @@ class SchedulerView(QWidget):
         t1 = snap.t_ns
         t0 = t1 - window
         row_h, gap, label_w = 16.0, 5.0, 96.0
-        rows = max(1, int((min(r.height(), 200) + gap) // (row_h + gap)))
-        rank = {"running": 0, "ready": 1, "native": 2, "blocked": 3, "io": 4, "queued": 5}
+        # A handful of rows tells the story; the rest of the space is for the lesson below.
+        rows = max(1, int((min(r.height(), 6 * (row_h + gap)) + gap) // (row_h + gap)))
+        rank = {"running": 0, "blocked": 1, "native": 2, "ready": 3, "io": 4, "queued": 5}
         tasks = sorted(snap.tasks, key=lambda t: (rank.get(t.state, 6), t.id))[:rows]
         tasks.sort(key=lambda t: t.id)
         bar_x = r.left() + label_w
@@ -922,6 +964,29 @@ class SchedulerView(QWidget):
         p.drawText(QRectF(bar_x, y + 2, bar_w, 12), Qt.AlignmentFlag.AlignHCenter,
                    f"ticks every {step / 1e6:g} ms (the switch interval)")
         return y + 14 - r.top()
+
+    def _paint_lesson(self, p: QPainter, space: QRectF, snap: Snapshot) -> None:
+        """The question this model answers, at the bottom when there is room for it."""
+        text = lesson(snap)
+        if not text:
+            return
+        th = theme(self._dark)
+        font = self._font(9.5)
+        fm = QFontMetricsF(font)
+        inner_w = space.width() - 28
+        h = fm.boundingRect(QRectF(0, 0, inner_w, 400), Qt.TextFlag.TextWordWrap, text).height() + 36
+        if h > space.height():
+            return
+        box = QRectF(space.left(), space.bottom() - h, space.width(), h)
+        p.setPen(QPen(QColor(th.grid), 1))
+        p.setBrush(QColor(th.band))
+        p.drawRoundedRect(box, 8, 8)
+        p.setPen(QColor(th.muted))
+        p.setFont(self._font(8.5, True))
+        p.drawText(box.adjusted(14, 8, -14, 0), Qt.AlignmentFlag.AlignLeft, "WHAT TO LOOK FOR")
+        p.setPen(QColor(th.foreground))
+        p.setFont(font)
+        p.drawText(box.adjusted(14, 28, -14, -8), Qt.TextFlag.TextWordWrap, text)
 
     def _paint_legend(self, p: QPainter, r: QRectF, snap: Snapshot) -> None:
         th = theme(self._dark)

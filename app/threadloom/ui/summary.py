@@ -220,6 +220,7 @@ class _Row:
     fmt: Callable[[float | None], str]
     better: int  # -1: lower is better, +1: higher is better, 0: a setting (highlighted when it differs)
     tooltip: str
+    floor: float = 0.0  # differences smaller than this are noise, whatever the ratio
 
 
 def _num(value: float | None) -> float | None:
@@ -231,18 +232,18 @@ _ROWS: tuple[_Row, ...] = (
     _Row("pool size", lambda m: m.pool_size, lambda v: "-" if v is None else str(v), 0, "workers in the pool"),
     _Row("interpreter", lambda m: f"{m.interpreter.get('implementation', '?')} {m.interpreter.get('version', '?')}"
          + ("" if m.gil_enabled else " (no GIL)"), str, 0, "the Python that ran the workload"),
-    _Row("makespan", lambda m: m.makespan_ms, fmt_ms, -1, "first submission to last completion"),
-    _Row("latency p50", lambda m: m.latency_ms.p50, fmt_ms, -1, "median task latency"),
-    _Row("latency p95", lambda m: m.latency_ms.p95, fmt_ms, -1, "95th percentile task latency"),
-    _Row("latency p99", lambda m: m.latency_ms.p99, fmt_ms, -1, "99th percentile task latency"),
+    _Row("makespan", lambda m: m.makespan_ms, fmt_ms, -1, "first submission to last completion", 1.0),
+    _Row("latency p50", lambda m: m.latency_ms.p50, fmt_ms, -1, "median task latency", 1.0),
+    _Row("latency p95", lambda m: m.latency_ms.p95, fmt_ms, -1, "95th percentile task latency", 1.0),
+    _Row("latency p99", lambda m: m.latency_ms.p99, fmt_ms, -1, "99th percentile task latency", 1.0),
     _Row("ready, waiting to run", lambda m: m.ready_ms, fmt_ms, -1,
-         "time ready but not running (waiting for the GIL, the loop or a CPU), over all tasks"),
-    _Row("waiting in a queue", lambda m: m.queued_ms, fmt_ms, -1, "time submitted but not yet started"),
+         "time ready but not running (waiting for the GIL, the loop or a CPU), over all tasks", 1.0),
+    _Row("waiting in a queue", lambda m: m.queued_ms, fmt_ms, -1, "time submitted but not yet started", 1.0),
     _Row("CPU utilization", lambda m: m.cpu_utilization, lambda v: "-" if v is None else f"{v:.0%}", +1,
-         "running time over makespan x CPUs"),
+         "running time over makespan x CPUs", 0.01),
     _Row("median running slice", lambda m: m.median_running_slice_ms, fmt_ms, 0,
          "how long a CPU-bound thread keeps the GIL at a time"),
-    _Row("peak memory", lambda m: m.peak_rss_mb, _fmt_mb, -1, "largest resident memory"),
+    _Row("peak memory", lambda m: m.peak_rss_mb, _fmt_mb, -1, "largest resident memory", 1.0),
     _Row("peak threads", lambda m: m.peak_threads, _fmt_int, 0, "largest number of threads"),
     _Row("context switches", lambda m: m.context_switches, _fmt_int, -1, "OS context switches of the probe"),
 )
@@ -252,8 +253,8 @@ _ROWS: tuple[_Row, ...] = (
 SIGNIFICANT = 0.05
 
 
-def _differ(low: float, high: float) -> bool:
-    if high == low:
+def _differ(low: float, high: float, floor: float = 0.0) -> bool:
+    if high - low <= floor:
         return False
     return low <= 0 or (high - low) / abs(low) >= SIGNIFICANT
 
@@ -301,7 +302,7 @@ class CompareTable(QTableWidget):
             best = worst = None
             valid = [v for v in nums if v is not None]
             shown = {row.fmt(v) for v in valid}
-            if row.better and len(valid) >= 2 and len(shown) > 1 and _differ(min(valid), max(valid)):
+            if row.better and len(valid) >= 2 and len(shown) > 1 and _differ(min(valid), max(valid), row.floor):
                 best = max(valid) if row.better > 0 else min(valid)
                 worst = min(valid) if row.better > 0 else max(valid)
             differs = row.better == 0 and len({str(v) for v in raw}) > 1

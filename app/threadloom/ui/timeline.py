@@ -664,13 +664,16 @@ class HandoffItem(pg.GraphicsObject):
 
 
 class _Backdrop(pg.GraphicsObject):
-    """Band backgrounds, the GIL lane's trough and band separators, behind the segments."""
+    """Behind the segments: band backgrounds, the GIL lane's trough, band separators (full width) and
+    each worker's idle stretch (``spans``), so worker rows only need their busy segments on top."""
 
-    _SPAN = 1e12  # ms either side: wider than any run, so the backdrop never ends on screen
+    _SPAN = 1e12  # ms either side: wider than any run, so full-width fills never end on screen
 
     def __init__(self) -> None:
         super().__init__()
         self._fills: list[tuple[float, float, QColor]] = []  # (top, height, colour)
+        self._spans: list[tuple[float, float, float, float]] = []  # (top, height, x0, x1)
+        self._span_color = QColor("#D5D9DF")
         self._rect = QRectF()
 
     def set_fills(self, fills: list[tuple[float, float, str]]) -> None:
@@ -684,6 +687,12 @@ class _Backdrop(pg.GraphicsObject):
             self._rect = QRectF()
         self.update()
 
+    def set_spans(self, spans: list[tuple[float, float, float, float]], color: str) -> None:
+        """Spans lie inside the fills' rows, so the bounding rect does not change."""
+        self._spans = spans
+        self._span_color = QColor(color)
+        self.update()
+
     def boundingRect(self) -> QRectF:
         return QRectF(self._rect)
 
@@ -691,9 +700,25 @@ class _Backdrop(pg.GraphicsObject):
         view = self.viewRect()
         if view is None:
             return
+        t = p.transform()
+        sx, tx, sy, ty = t.m11(), t.dx(), t.m22(), t.dy()
+        left, right = view.left() * sx + tx, view.right() * sx + tx
+
+        def device(top: float, h: float, x0: float, x1: float) -> QRectF:
+            # Whole pixels, rounded as SegmentItem rounds its rows, so that edges line up.
+            ya, yb = round(top * sy + ty), round((top + h) * sy + ty)
+            return QRectF(x0, min(ya, yb), x1 - x0, max(abs(yb - ya), 1))
+
+        p.save()
+        p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         for top, h, color in self._fills:
-            p.fillRect(QRectF(view.left(), top, view.width(), h), color)
+            p.fillRect(device(top, h, left, right), color)
+        for top, h, x0, x1 in self._spans:
+            a, b = max(round(x0 * sx + tx), left - 2), min(round(x1 * sx + tx), right + 2)
+            if b > a:
+                p.fillRect(device(top, h, a, b), self._span_color)
+        p.restore()
 
 
 # --------------------------------------------------------------------------------------------
@@ -796,6 +821,9 @@ class _Row:
     height: float
 
 
+_EMPTY_GIL = (np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
 @dataclass
 class _Band:
     """One trace's rows and the arrays behind its layers (kept for tooltips and the GIL lane)."""
@@ -815,10 +843,16 @@ class _Band:
     n_seen: int = 0
     n_tasks: int = 0
     n_workers: int = 0
-    open_seg: tuple[np.ndarray, ...] = ()
-    lanes: tuple[np.ndarray, ...] = ()
-    gil: tuple[np.ndarray, ...] = ()  # start ms, end ms, task, worker; sorted by start
+    worker_loop: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per worker_ids: an event loop?
+    worker_pool: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # idle until the run ends?
+    busy_from: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ms, per worker_ids: first occupation
+    busy_to: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ms, per worker_ids: last occupation end
+    open_seg: tuple[np.ndarray, ...] = ()  # the live run's open segments (task, worker, state, start, end)
+    gil: tuple[np.ndarray, ...] = _EMPTY_GIL  # closed running segments: start ms, end ms, task, worker; by start
+    gil_shade: int = 0  # shade of the last closed GIL segment, so that appended ones continue the alternation
+    gil_open: tuple[np.ndarray, ...] = _EMPTY_GIL  # open running segments, same columns
     handoffs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    open_handoffs: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def layer(self, kind: str) -> str:
         return f"{self.index}:{kind}"
@@ -875,16 +909,21 @@ def format_ms(ms: float) -> str:
     return f"{ms * 1000:.1f} \u00b5s"
 
 
-def _gil_runs(seg_start: np.ndarray, seg_end: np.ndarray, task: np.ndarray, worker: np.ndarray):
-    """The GIL lane: running segments by start, a shade that flips at each hand-off, hand-off times."""
-    order = np.argsort(seg_start, kind="stable")
-    start, end, task, worker = seg_start[order], seg_end[order], task[order], worker[order]
-    change = np.ones(len(task), dtype=bool)
-    change[1:] = task[1:] != task[:-1]
-    shade = (np.cumsum(change) % 2).astype(np.uint8)
-    color = np.where(shade == 1, _RUNNING, _RUNNING_ALT).astype(np.uint8)
-    handoffs = start[1:][change[1:]]
-    return (start, end, task, worker), color, handoffs
+def _gil_runs(start: np.ndarray, end: np.ndarray, task: np.ndarray, worker: np.ndarray, prev_task: int,
+              prev_shade: int) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, int]:
+    """GIL lane segments from running segments (ms): sorted by start, a colour whose shade flips at each
+    hand-off (continuing after ``prev_task`` drawn in ``prev_shade``), the hand-off times, the last shade."""
+    order = np.argsort(start, kind="stable")
+    start, end, task, worker = start[order], end[order], task[order], worker[order]
+    prev = np.empty_like(task)
+    prev[:1] = prev_task
+    prev[1:] = task[:-1]
+    change = task != prev
+    shade = (prev_shade + np.cumsum(change)) % 2
+    color = np.where(shade == 0, _RUNNING, _RUNNING_ALT).astype(np.uint8)
+    handoffs = start[change & (prev >= 0)]
+    last = int(shade[-1]) if len(shade) else prev_shade
+    return (start, end, task, worker), color, handoffs, last
 
 
 # --------------------------------------------------------------------------------------------
@@ -1104,10 +1143,14 @@ class TimelineWidget(QWidget):
         """
         if not self._bands:
             return None
-        start, end, task, _ = self._bands[band].gil
-        hi = int(np.searchsorted(start, ms, "right"))
-        cover = np.flatnonzero(end[:hi] > ms)
-        return int(task[cover[-1]]) if len(cover) else None
+        b = self._bands[band]
+        best: tuple[float, int] | None = None
+        for start, end, task, _ in (b.gil, b.gil_open):
+            hi = int(np.searchsorted(start, ms, "right"))
+            cover = np.flatnonzero(end[:hi] > ms)
+            if len(cover) and (best is None or start[cover[-1]] >= best[0]):
+                best = (float(start[cover[-1]]), int(task[cover[-1]]))
+        return None if best is None else best[1]
 
     def row_labels(self, band: int | None = None) -> list[str]:
         """Labels of the rows, top to bottom (of one band, or of all)."""
@@ -1123,10 +1166,22 @@ class TimelineWidget(QWidget):
             return None
         hit = self._segments.segment_at(ms, row, tolerance_ms)
         if hit is None:
-            return None
+            return self._describe_idle(ms, row)
         layer, payload = hit
         band_index, kind = layer.split(":")
         return self._describe(self._bands[int(band_index)], kind, payload)
+
+    def _describe_idle(self, ms: float, row: int) -> str | None:
+        for band in self._bands:
+            hits = np.flatnonzero(band.worker_rows == row)
+            if len(hits):
+                i = int(hits[0])
+                pool = band.worker_pool[i] or (band.open_seg and int(band.worker_ids[i]) in band.open_seg[1])
+                x1 = max(band.busy_to[i], band.trace.end_ns / _NS_PER_MS) if pool else band.busy_to[i]
+                if band.busy_from[i] <= ms <= x1:
+                    name = band.worker_labels.get(int(band.worker_ids[i]), "worker")
+                    return f"{name}: idle\nstate: idle: {STATE_DESCRIPTIONS['idle']}"
+        return None
 
     # -- building ----------------------------------------------------------------------------
     def _colors(self) -> list[str]:
@@ -1195,6 +1250,9 @@ class TimelineWidget(QWidget):
             y += _ROW
         band.worker_ids = np.array(ids, dtype=np.int64)
         band.worker_rows = np.array(rows, dtype=np.int64)
+        band.worker_loop = np.array([trace.workers[w].kind == "loop" for w in ids], dtype=bool)
+        band.worker_pool = np.array([trace.workers[w].kind in ("pool-thread", "process", "loop") for w in ids],
+                                    dtype=bool)
         n_ids = max((t.id for t in trace.tasks), default=-1) + 1
         band.task_rows = np.full(n_ids, -1, dtype=np.int64)
         for group in trace.groups():
@@ -1226,7 +1284,12 @@ class TimelineWidget(QWidget):
             if band.index > 0:
                 fills.append((band.top - _BAND_GAP / 2 - 0.015, 0.03, th.muted))
         self._backdrop.set_fills(fills)
+        self._update_idle()
         self._apply_y_range()
+
+    def _update_idle(self) -> None:
+        spans = [span for band in self._bands for span in self._idle_spans(band)]
+        self._backdrop.set_spans(spans, state_colors(self._dark)["idle"])
         self._place_notes()
 
     def _apply_y_range(self) -> None:
@@ -1263,76 +1326,128 @@ class TimelineWidget(QWidget):
         return np.where(valid, band.task_rows[np.clip(task, 0, max(len(band.task_rows) - 1, 0))], -1) \
             if len(band.task_rows) else np.full(len(task), -1, dtype=np.int64)
 
+    def _occupies(self, band: _Band, worker: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """Which segments occupy their worker, as ``Trace.worker_lanes`` counts it (an event loop is
+        occupied only by what runs on it; a thread also by its task's waits)."""
+        if not len(band.worker_ids):
+            return np.zeros(len(worker), dtype=bool)
+        pos = np.clip(np.searchsorted(band.worker_ids, worker), 0, len(band.worker_ids) - 1)
+        known = band.worker_ids[pos] == worker
+        loop = band.worker_loop[pos]
+        return known & np.where(loop, np.isin(state, _LOOP_OCCUPYING), np.isin(state, _THREAD_OCCUPYING))
+
     def _load_band(self, band: _Band, full: bool) -> None:
+        """Load a band's segments: all of them, or (``full=False``) only those added since last time.
+
+        Closed segments only ever get appended to a trace, so a live refresh packs just the new tail
+        into the task rows, worker rows and GIL lane; the few open segments are redrawn each time.
+        """
         trace = band.trace
         seg = trace.segments()
         n = len(seg)
         item = self._segments
         first = 0 if full or n < band.n_seen else band.n_seen
+        if first == 0:
+            band.busy_from = np.full(len(band.worker_ids), np.inf)
+            band.busy_to = np.full(len(band.worker_ids), -np.inf)
+            band.gil, band.gil_shade, band.handoffs = _EMPTY_GIL, 0, np.zeros(0)
+        put = item.set_layer if first == 0 else item.append_layer
         tail = slice(first, n)
         task = seg.task[tail].astype(np.int64)
+        worker, state = seg.worker[tail], seg.state[tail]
+        start, end = seg.start[tail] / _NS_PER_MS, seg.end[tail] / _NS_PER_MS
+        index = np.arange(first, n, dtype=np.int64)
+
         rows = self._task_row(band, task)
         ok = rows >= 0
-        args = (rows[ok], seg.start[tail][ok] / _NS_PER_MS, seg.end[tail][ok] / _NS_PER_MS, seg.state[tail][ok],
-                np.arange(first, n, dtype=np.int64)[ok])
-        if first == 0:
-            item.set_layer(band.layer("tasks"), *args)
-        else:
-            item.append_layer(band.layer("tasks"), *args)
+        put(band.layer("tasks"), rows[ok], start[ok], end[ok], state[ok], index[ok])
+
+        occ = self._occupies(band, worker, state)
+        wrows = self._worker_row(band, worker[occ])
+        put(band.layer("workers"), wrows, start[occ], end[occ], state[occ], index[occ])
+        self._note_busy(band, worker[occ], start[occ], end[occ])
+
+        run = state == _RUNNING
+        self._append_gil(band, start[run], end[run], task[run], worker[run].astype(np.int64), first == 0)
         band.n_seen = n
 
         live = trace.open_segments() if not trace.complete else None
-        if live is not None and len(live):
-            band.open_seg = tuple(np.asarray(a) for a in live)
-            orows = self._task_row(band, live.task.astype(np.int64))
-            ok = orows >= 0
-            item.set_layer(band.layer("open"), orows[ok], live.start[ok] / _NS_PER_MS, live.end[ok] / _NS_PER_MS,
-                           live.state[ok], np.flatnonzero(ok))
+        if live is None or not len(live):
+            band.open_seg, band.gil_open, band.open_handoffs = (), _EMPTY_GIL, np.zeros(0)
+            for kind in ("open", "workers_open", "gil_open"):
+                item.set_layer(band.layer(kind), *_empty_layer())
         else:
-            band.open_seg = ()
-            item.set_layer(band.layer("open"), *_empty_layer())
-
-        lanes = trace.worker_lanes()
-        lt, lw, ls, l0, l1 = (np.asarray(a) for a in lanes)
-        if live is not None and len(live):
-            # Open segments also occupy their worker: show them on the worker rows while live.
-            loops = {w for w, info in trace.workers.items() if info.kind == "loop"}
-            is_loop = np.isin(live.worker, list(loops)) if loops else np.zeros(len(live), bool)
-            occ = np.where(is_loop, np.isin(live.state, _LOOP_OCCUPYING), np.isin(live.state, _THREAD_OCCUPYING))
-            occ &= live.worker >= 0
-            lt = np.concatenate([lt, live.task[occ]])
-            lw = np.concatenate([lw, live.worker[occ]])
-            ls = np.concatenate([ls, live.state[occ]])
-            l0 = np.concatenate([l0, live.start[occ]])
-            l1 = np.concatenate([l1, live.end[occ]])
-        band.lanes = (lt, lw, ls, l0, l1)
-        wrows = self._worker_row(band, lw)
-        ok = wrows >= 0
-        item.set_layer(band.layer("workers"), wrows[ok], l0[ok] / _NS_PER_MS, l1[ok] / _NS_PER_MS, ls[ok],
-                       np.flatnonzero(ok))
-
-        run = seg.state == _RUNNING
-        g_start, g_end = seg.start[run], seg.end[run]
-        g_task, g_worker = seg.task[run].astype(np.int64), seg.worker[run]
-        if live is not None and len(live):
-            lrun = live.state == _RUNNING
-            g_start = np.concatenate([g_start, live.start[lrun]])
-            g_end = np.concatenate([g_end, live.end[lrun]])
-            g_task = np.concatenate([g_task, live.task[lrun].astype(np.int64)])
-            g_worker = np.concatenate([g_worker, live.worker[lrun]])
-        (gs, ge, gt, gw), color, handoffs = _gil_runs(g_start / _NS_PER_MS, g_end / _NS_PER_MS, g_task, g_worker)
-        band.gil = (gs, ge, gt, gw)
-        band.handoffs = handoffs if band.gil_mode == "gil" else np.zeros(0)
-        if band.gil_mode == "gil":
-            item.set_layer(band.layer("gil"), np.full(len(gs), band.gil_row, np.int64), gs, ge, color)
-        else:
-            item.set_layer(band.layer("gil"), *_empty_layer())
+            self._load_open(band, live)
         band.generation = trace.generation
+
+    def _note_busy(self, band: _Band, worker: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        if not len(worker):
+            return
+        pos = np.searchsorted(band.worker_ids, worker)
+        np.minimum.at(band.busy_from, pos, start)
+        np.maximum.at(band.busy_to, pos, end)
+
+    def _append_gil(self, band: _Band, start: np.ndarray, end: np.ndarray, task: np.ndarray, worker: np.ndarray,
+                    reset: bool) -> None:
+        old = band.gil
+        if not reset and len(old[0]) and len(start) and float(start.min()) < float(old[0][-1]):
+            # A segment closed late started before the lane's end: rebuild the lane in order.
+            start, end = np.concatenate([old[0], start]), np.concatenate([old[1], end])
+            task, worker = np.concatenate([old[2], task]), np.concatenate([old[3], worker])
+            old, reset = _EMPTY_GIL, True
+        prev_task = int(old[2][-1]) if len(old[2]) else -1
+        cols, color, handoffs, band.gil_shade = _gil_runs(start, end, task, worker, prev_task,
+                                                          0 if reset else band.gil_shade)
+        band.gil = tuple(np.concatenate([o, c]) for o, c in zip(old, cols, strict=True))
+        band.handoffs = np.concatenate([band.handoffs if not reset else np.zeros(0), handoffs])
+        if band.gil_mode != "gil":
+            cols = tuple(c[:0] for c in cols)
+            color = color[:0]
+        put = self._segments.set_layer if reset else self._segments.append_layer
+        put(band.layer("gil"), np.full(len(cols[0]), band.gil_row, np.int64), cols[0], cols[1], color)
+
+    def _load_open(self, band: _Band, live) -> None:
+        item = self._segments
+        band.open_seg = tuple(np.asarray(a) for a in live)
+        task = live.task.astype(np.int64)
+        start, end = live.start / _NS_PER_MS, live.end / _NS_PER_MS
+        rows = self._task_row(band, task)
+        ok = rows >= 0
+        item.set_layer(band.layer("open"), rows[ok], start[ok], end[ok], live.state[ok], np.flatnonzero(ok))
+        occ = self._occupies(band, live.worker, live.state)
+        item.set_layer(band.layer("workers_open"), self._worker_row(band, live.worker[occ]), start[occ], end[occ],
+                       live.state[occ], np.flatnonzero(occ))
+        run = live.state == _RUNNING
+        prev_task = int(band.gil[2][-1]) if len(band.gil[2]) else -1
+        cols, color, handoffs, _ = _gil_runs(start[run], end[run], task[run], live.worker[run].astype(np.int64),
+                                             prev_task, band.gil_shade)
+        band.gil_open, band.open_handoffs = cols, handoffs
+        if band.gil_mode != "gil":
+            cols, color = tuple(c[:0] for c in cols), color[:0]
+        item.set_layer(band.layer("gil_open"), np.full(len(cols[0]), band.gil_row, np.int64), cols[0], cols[1], color)
+
+    def _idle_spans(self, band: _Band) -> list[tuple[float, float, float, float]]:
+        """(top, height, x0, x1) of each worker's idle backdrop: from its first occupation to its last,
+        or to the end of the run for pool threads, processes and event loops."""
+        spans = []
+        end_ms = band.trace.end_ns / _NS_PER_MS
+        live_end = dict.fromkeys(band.open_seg[1].tolist(), end_ms) if band.open_seg else {}
+        for i, (wid, row) in enumerate(zip(band.worker_ids.tolist(), band.worker_rows.tolist(), strict=True)):
+            x0, x1 = float(band.busy_from[i]), float(band.busy_to[i])
+            if band.worker_pool[i] or wid in live_end:
+                x1 = max(x1, end_ms)
+            if math.isfinite(x0) and x1 > x0:
+                r = self._rows[row]
+                spans.append((r.top + r.height * _ROW_INSET, r.height * (1 - 2 * _ROW_INSET), x0, x1))
+        return spans
 
     def _after_data(self) -> None:
         for band, handoff in zip(self._bands, self._handoffs, strict=True):
             gil = self._rows[band.gil_row]
-            handoff.set_data(band.handoffs, gil.top + gil.height * _ROW_INSET, gil.height * (1 - 2 * _ROW_INSET))
+            times = np.concatenate([band.handoffs, band.open_handoffs]) if band.gil_mode == "gil" else np.zeros(0)
+            handoff.set_data(times, gil.top + gil.height * _ROW_INSET, gil.height * (1 - 2 * _ROW_INSET))
+        if self._rows:
+            self._update_idle()
         end = self._end_ms()
         pad = max(end * 0.02, 1.0)
         self._view.setLimits(xMin=-pad, xMax=end + pad, minXRange=1e-3)
@@ -1397,16 +1512,14 @@ class TimelineWidget(QWidget):
 
     def _describe(self, band: _Band, kind: str, i: int) -> str:
         trace = band.trace
-        if kind == "tasks":
+        if kind in ("tasks", "workers"):
             seg = trace.segments()
             task, worker, state, start, end = (int(seg.task[i]), int(seg.worker[i]), int(seg.state[i]),
                                                int(seg.start[i]), int(seg.end[i]))
-        elif kind == "open":
+        elif kind in ("open", "workers_open"):
             task, worker, state, start, end = (int(a[i]) for a in band.open_seg)
-        elif kind == "workers":
-            task, worker, state, start, end = (int(a[i]) for a in band.lanes)
         else:
-            s, e, t, w = band.gil
+            s, e, t, w = band.gil if kind == "gil" else band.gil_open
             ms0, ms1 = float(s[i]), float(e[i])
             info = trace.tasks[int(t[i])] if 0 <= int(t[i]) < len(trace.tasks) else None
             who = info.label if info else f"task {int(t[i])}"
@@ -1421,7 +1534,7 @@ class TimelineWidget(QWidget):
         info = trace.tasks[task] if task < len(trace.tasks) else None
         label = info.label if info else f"task {task}"
         group = info.group if info else "?"
-        head = f"{label} (group {group})" if kind != "workers" else f"{worker_text} running {label}"
+        head = f"{worker_text} running {label}" if kind.startswith("workers") else f"{label} (group {group})"
         return f"{head}\nstate: {name}: {STATE_DESCRIPTIONS.get(name, '')}\nworker: {worker_text}\n{when}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeySequence, QPalette, QShowEvent
@@ -30,14 +31,14 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..engine import describe_interpreter, discover_interpreters
 from ..errors import ThreadloomError
-from ..model import Trace, compute_metrics
-from ..scenario import Scenario, resolve_scenario
+from ..model import RunMetrics, Trace, compute_metrics
+from ..scenario import Scenario, load_scenario, resolve_scenario
 from .controls import ControlPanel
 from .editor import ScenarioEditor
 from .palette import theme
 from .replay import ReplayBar, ReplayDriver
 from .runner import RunController, RunOutcome
-from .scheduler_view import SchedulerView
+from .scheduler_view import SchedulerView, TraceIndex
 from .summary import CompareTable, SummaryStrip
 from .timeline import TimelineWidget
 
@@ -97,6 +98,21 @@ def apply_theme(app: QApplication, dark: bool) -> None:
     """)
 
 
+class PreparedRuns(NamedTuple):
+    """What showing finished runs needs beyond the traces, computed once (possibly off the GUI thread)."""
+
+    metrics: list[RunMetrics | None]
+    indexes: list[TraceIndex | None]
+
+
+def prepare_runs(traces: list[Trace]) -> PreparedRuns:
+    """Metrics and replay indexes of finished traces; Qt-free, so it may run in a worker thread."""
+    return PreparedRuns(
+        [compute_metrics(t) if t.header else None for t in traces],
+        [TraceIndex(t) if t.header else None for t in traces],
+    )
+
+
 class MainWindow(QMainWindow):
     """Threadloom's window. See the module docstring for the layout.
 
@@ -120,6 +136,7 @@ class MainWindow(QMainWindow):
         self._close_when_stopped = False
         self._run_started = 0.0
         self._live_shown = 0
+        self._indexes: list[TraceIndex | None] = []
         self._layout_restored = False
         self.editor: ScenarioEditor | None = None
 
@@ -271,16 +288,25 @@ class MainWindow(QMainWindow):
     def set_models(self, models: list[str]) -> None:
         self.controls.set_models(models)
 
-    def show_traces(self, traces: list[Trace], labels: list[str] | None = None) -> None:
-        """Display finished (or stopped) runs: timeline, summary or comparison, replay and scheduler."""
-        traces = [t for t in traces if t.header]
-        labels = list(labels) if labels is not None else [self._default_label(t, traces) for t in traces]
-        self._traces, self._labels = traces, labels[: len(traces)]
+    def show_traces(self, traces: list[Trace], labels: list[str] | None = None, *,
+                    prepared: PreparedRuns | None = None) -> None:
+        """Display finished (or stopped) runs: timeline, summary or comparison, replay and scheduler.
+
+        ``prepared`` (from :func:`prepare_runs`, computed off the GUI thread) saves recomputing
+        the metrics and replay indexes here.
+        """
+        if prepared is None or len(prepared.metrics) != len(traces):
+            prepared = prepare_runs(traces)
+        keep = [i for i, t in enumerate(traces) if t.header]
+        traces = [traces[i] for i in keep]
+        metrics = [prepared.metrics[i] for i in keep]
+        self._indexes = [prepared.indexes[i] for i in keep]
+        labels = [labels[i] for i in keep] if labels is not None else [self._default_label(t, traces) for t in traces]
+        self._traces, self._labels = traces, labels
         self.replay.pause()
         self._timeline.follow_live(False)
         self._timeline.set_traces(traces, self._labels)
         self._timeline.refresh()
-        metrics = [compute_metrics(t) for t in traces]
         if len(traces) > 1:
             self.compare.set_runs(metrics, self._labels)
             self.bottom.setCurrentWidget(self.compare)
@@ -339,7 +365,10 @@ class MainWindow(QMainWindow):
             self._run_state.setText("")
             self.controls.set_running(False)
             self._set_run_actions(False)
-        self.show_traces(outcome.traces, outcome.labels)
+        # Metrics and replay indexes of big traces take a while: compute them beside the GUI thread.
+        loop = asyncio.get_running_loop()
+        prepared = await loop.run_in_executor(None, prepare_runs, outcome.traces)
+        self.show_traces(outcome.traces, outcome.labels, prepared=prepared)
         self.set_status(outcome.message, error=not outcome.ok and not outcome.stopped)
         if self._close_when_stopped:
             QTimer.singleShot(0, self.close)
@@ -364,6 +393,8 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop every probe and background task; the app awaits this before it quits."""
         self.runner.stop()
+        if self.isVisible():
+            self.save_settings()  # quitting without closing the window (Ctrl-C, logout)
         for task in [*self._background, self._run_task]:
             if task is not None and not task.done():
                 task.cancel()
@@ -557,6 +588,7 @@ class MainWindow(QMainWindow):
     def _on_run_started(self, index: int) -> None:
         # The new run joins the timeline once its header arrives (see _on_live_update).
         self._traces, self._labels = self.runner.traces(), self.runner.labels()
+        self._indexes = []
         self._timeline.set_traces(self._traces, self._labels)
         self._live_shown = len(self._traces)
         total = self.runner.planned_count()
@@ -600,7 +632,8 @@ class MainWindow(QMainWindow):
         if self.runner.running:
             return
         if 0 <= index < len(self._traces):
-            self._scheduler.set_trace(self._traces[index], self._labels[index])
+            prepared = self._indexes[index] if index < len(self._indexes) else None
+            self._scheduler.set_trace(self._traces[index], self._labels[index], index=prepared)
             self._scheduler.set_time_ms(self.replay.position_ms)
         else:
             self._scheduler.set_trace(None)
@@ -634,6 +667,12 @@ class MainWindow(QMainWindow):
         state = s.value("window/state")
         self._layout_restored = isinstance(state, QByteArray) and not state.isEmpty() and self.restoreState(state)
         spec = self.controls.restore_settings(s)
+        for path in self.controls.recent_files():
+            # Recent files join the picker; one that vanished or broke since is skipped quietly.
+            try:
+                self.controls.add_scenario(load_scenario(path), path)
+            except ThreadloomError:
+                continue
         if spec and not spec.startswith("edited:"):
             try:
                 self.controls.select_scenario(resolve_scenario(spec), spec)
