@@ -226,6 +226,8 @@ class MainWindow(QMainWindow):
 
         # Status bar ------------------------------------------------------------------
         self._status = QLabel(self)
+        # Messages quote file names and labels from saved runs: never render them as rich text.
+        self._status.setTextFormat(Qt.TextFormat.PlainText)
         self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._run_state = QLabel(self)
         self._run_state.setObjectName("runState")
