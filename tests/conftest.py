@@ -33,6 +33,39 @@ def threadloom_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "threadloom", *args]
 
 
+#: A small run with every common state: crunching, waiting in a pool's queue, loopback round trips.
+MIXED_TEXT = """
+name = "export test"
+[run]
+switch_interval_ms = 1
+
+[[groups]]
+name = "crunch"
+count = 2
+steps = [{ cpu = 40 }]
+
+[[groups]]
+name = "chatty"
+count = 3
+repeat = 5
+steps = [{ net = 1 }, { io = 2 }]
+"""
+
+
+@pytest.fixture(scope="session")
+def mixed_run():
+    """(trace, metrics) of MIXED_TEXT under a thread pool of 2, run once per session."""
+    return run(MIXED_TEXT, "thread-pool", switch_interval_ms=1, pool_size=2)
+
+
+@pytest.fixture(scope="session")
+def qapp():
+    """The application as the app builds it (names, bundled fonts), offscreen."""
+    from threadloom.ui.app import make_app
+
+    return make_app(["threadloom-tests"])
+
+
 @pytest.fixture
 def tmp_toml(tmp_path):
     def write(text: str, name: str = "scenario.toml") -> Path:

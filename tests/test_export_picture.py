@@ -17,38 +17,15 @@ from threadloom.export.savefile import load_runs, save_runs
 from threadloom.model import compute_metrics
 from threadloom.ui.palette import STATE_COLORS_LIGHT
 
-from .conftest import run
+from .conftest import MIXED_TEXT as TEXT
 
 pytestmark = pytest.mark.gui
 
-TEXT = """
-name = "picture test"
-[[groups]]
-name = "crunch"
-count = 2
-steps = [{ cpu = 60 }]
-
-[[groups]]
-name = "chatty"
-count = 4
-repeat = 6
-steps = [{ net = 1 }, { io = 3 }]
-"""
 
 
 @pytest.fixture(scope="module")
-def qapp():
-    app = QApplication.instance() or QApplication(["threadloom-tests"])
-    from threadloom.ui.fonts import load_bundled_fonts
-
-    load_bundled_fonts()
-    return app
-
-
-@pytest.fixture(scope="module")
-def trace():
-    trace, _ = run(TEXT, "thread-pool", switch_interval_ms=1, pool_size=2)
-    return trace
+def trace(mixed_run):
+    return mixed_run[0]
 
 
 def _pixels(image: QImage) -> np.ndarray:
@@ -100,7 +77,7 @@ def test_timeline_svg_parses_and_holds_the_segments(qapp, trace):
     for state in ("running", "queued", "io"):
         assert any(STATE_COLORS_LIGHT[state].lower() == f.lower() for f in fills), state
     texts = " ".join(e.text or "" for e in root.iter() if e.tag.endswith("text"))
-    assert "picture test" in texts and "pool" in texts
+    assert "export test" in texts and "pool" in texts
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")

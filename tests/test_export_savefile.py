@@ -15,30 +15,13 @@ from threadloom.errors import SavedRunError
 from threadloom.export.savefile import FORMAT_VERSION, load_runs, runs_from_bytes, runs_to_bytes, save_runs
 from threadloom.model import compute_metrics
 
-from .conftest import run, scenario
-
-TEXT = """
-name = "export test"
-[run]
-switch_interval_ms = 1
-
-[[groups]]
-name = "crunch"
-count = 2
-steps = [{ cpu = 40 }]
-
-[[groups]]
-name = "chatty"
-count = 3
-repeat = 5
-steps = [{ net = 1 }, { io = 2 }]
-"""
+from .conftest import MIXED_TEXT as TEXT
+from .conftest import scenario
 
 
 @pytest.fixture(scope="module")
-def trace():
-    trace, _ = run(TEXT, "thread-pool", switch_interval_ms=1, pool_size=2)
-    return trace
+def trace(mixed_run):
+    return mixed_run[0]
 
 
 @pytest.fixture(scope="module")

@@ -14,30 +14,10 @@ from threadloom.export.csv_export import COLUMNS, segments_csv
 from threadloom.export.perfetto import chrome_trace_json
 from threadloom.model import STATES
 
-from .conftest import run
-
-TEXT = """
-name = "trace export"
-[run]
-switch_interval_ms = 1
-
-[[groups]]
-name = "crunch"
-count = 2
-steps = [{ cpu = 40 }]
-
-[[groups]]
-name = "chatty"
-count = 3
-repeat = 5
-steps = [{ net = 1 }, { io = 2 }]
-"""
-
 
 @pytest.fixture(scope="module")
-def traced():
-    trace, metrics = run(TEXT, "thread-pool", switch_interval_ms=1, pool_size=2)
-    return trace, metrics
+def traced(mixed_run):
+    return mixed_run
 
 
 def test_trace_json_has_named_tracks_with_slices_spanning_the_run(traced):

@@ -265,28 +265,22 @@ def _paint_caption(painter: QPainter, band: QRect, caption: Caption, dark: bool)
     width = band.width() - 2 * pad
     y = band.top() + pad
 
-    painter.setFont(title_font)
-    painter.setPen(QColor(colors.foreground))
-    fm = QFontMetrics(title_font)
-    painter.drawText(
-        QRect(band.left() + pad, y, width, fm.height()),
-        _LEFT,
-        fm.elidedText(caption.title, Qt.TextElideMode.ElideRight, width),
-    )
-    y += fm.height() + round(base * 0.35)
-
-    painter.setFont(details_font)
-    painter.setPen(QColor(colors.muted))
-    fm = QFontMetrics(details_font)
-    painter.drawText(
-        QRect(band.left() + pad, y, width, fm.height()),
-        _LEFT,
-        fm.elidedText(caption.details, Qt.TextElideMode.ElideRight, width),
-    )
-    y += fm.height() + round(base * 0.6)
+    y = _paint_line(painter, band.left() + pad, y, width, caption.title, title_font, colors.foreground)
+    y += round(base * 0.35)
+    y = _paint_line(painter, band.left() + pad, y, width, caption.details, details_font, colors.muted)
+    y += round(base * 0.6)
 
     _paint_legend(painter, QRect(band.left() + pad, y, width, QFontMetrics(legend_font).height()), legend_font, dark)
     painter.restore()
+
+
+def _paint_line(painter: QPainter, x: int, y: int, width: int, text: str, font: QFont, color: str) -> int:
+    """One line of text, elided to ``width``; returns the y below it."""
+    painter.setFont(font)
+    painter.setPen(QColor(color))
+    fm = QFontMetrics(font)
+    painter.drawText(QRect(x, y, width, fm.height()), _LEFT, fm.elidedText(text, Qt.TextElideMode.ElideRight, width))
+    return y + fm.height()
 
 
 def _paint_legend(painter: QPainter, row: QRect, font: QFont, dark: bool) -> None:
