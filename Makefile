@@ -32,3 +32,30 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+
+# Packaging: a PyInstaller one-folder bundle wrapped in a .deb, and the checks CI runs on it.
+# docs/install.md has the details; packaging/ has the recipes (Windows and macOS too).
+.PHONY: package-check
+PKG_STAMP := $(VENV)/.installed-package
+BUNDLE := build/dist/threadloom
+DEB_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' app/threadloom/__init__.py)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB := dist/threadloom_$(DEB_VERSION)_$(DEB_ARCH).deb
+PACKAGE_INPUTS := pyproject.toml $(shell find app resources packaging -type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+$(PKG_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,package]'
+	touch $(PKG_STAMP)
+
+$(DEB): $(PKG_STAMP) $(PACKAGE_INPUTS)
+	rm -rf $(BUNDLE)
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath build/dist --workpath build/pyinstaller packaging/threadloom.spec
+	packaging/build-deb.sh $(BUNDLE) dist
+
+package: $(DEB)
+
+deb: package
+
+package-check: $(DEB)
+	packaging/check-deb.sh $(DEB)

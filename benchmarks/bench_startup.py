@@ -13,7 +13,8 @@ How "first painted" is seen, best first:
    prints ``threadloom: first paint`` on stdout at its first paint event and
    quits; the time is taken here when that line arrives;
 2. without the hook, under X11: the time the main window is mapped
-   (``xwininfo`` polled every few ms), which is when Qt paints it.
+   (``xwininfo`` polled; one poll takes about 25 ms here, which bounds the
+   error), which is when Qt paints it.
 With no ``DISPLAY`` the benchmark starts ``Xvfb`` so the real xcb platform
 plugin is timed, not the offscreen one.
 """
@@ -127,7 +128,7 @@ def _stop(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             break
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             continue
     proc.stdout.close()

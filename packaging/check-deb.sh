@@ -12,7 +12,7 @@
 #    under an external python3 from its plain sources, and takes a headless
 #    screenshot that must be 1600x900 and not blank; no process outlives it.
 # Needs: dpkg-deb, desktop-file-utils, appstream, binutils, python3 and the
-# package's Depends (see docs/install.md).
+# package's Depends (see docs/install.md); xvfb and xauth for the xcb check.
 set -euo pipefail
 
 deb=${1:?usage: check-deb.sh PACKAGE.deb}
@@ -100,9 +100,10 @@ EOF
 timeout 300 "$app" run cpu-bound --model threads --json threads.json --quiet
 [ "$(json_check threads.json threads)" = "$app" ] || fail "the threads run did not use the bundled interpreter"
 ok "frozen probe: cpu-bound under threads"
-timeout 300 "$app" run cpu-bound --model process-pool --pool-size 2 --json pool.json --quiet
-json_check pool.json process-pool >/dev/null
-ok "frozen probe: cpu-bound under a process pool (spawned workers)"
+# Through the link again: the workers are spawned from sys.executable, which must be the real program.
+timeout 300 bin/threadloom run cpu-bound --model process-pool --pool-size 2 --json pool.json --quiet
+[ "$(json_check pool.json process-pool)" = "$app" ] || fail "the process-pool run did not use the bundled interpreter"
+ok "frozen probe: cpu-bound under a process pool (spawned workers), started through a link"
 timeout 300 "$app" run convoy --model threads --json convoy.json --quiet
 json_check convoy.json threads >/dev/null
 ok "frozen probe: convoy (echo peer) under threads"
@@ -116,6 +117,15 @@ if "$app" run --help | grep -q -- '--screenshot'; then
     python3 "$here/check-png.py" shot.png 1600x900 || fail "the frozen app's screenshot"
     cp shot.png "${TMPDIR:-/tmp}/threadloom-check-shot.png"
     ok "headless screenshot (copy in ${TMPDIR:-/tmp}/threadloom-check-shot.png)"
+    # The same under a real X server proves the xcb platform plugin loads with the Depends' libraries.
+    if command -v xvfb-run >/dev/null; then
+        xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" env QT_QPA_PLATFORM=xcb \
+            timeout 300 "$app" run cpu-bound --model threads --quiet --screenshot shot-xcb.png
+        python3 "$here/check-png.py" shot-xcb.png 1600x900 || fail "the frozen app's screenshot under Xvfb (xcb)"
+        ok "screenshot under Xvfb with the xcb platform plugin"
+    else
+        echo "check-deb: skipped: no xvfb-run (apt-get install xvfb xauth) for the xcb check"
+    fi
 else
     echo "check-deb: skipped: this build's 'run' has no --screenshot yet"
 fi

@@ -30,10 +30,28 @@ QT_KEEP = {"QtCore", "QtGui", "QtWidgets", "QtSvg", "QtOpenGL", "QtOpenGLWidgets
 
 #: Not Qt, but pulled in by optional imports of numpy, pyqtgraph and qasync.
 OTHER_EXCLUDES = [
-    "tkinter", "_tkinter", "PyQt5", "PyQt6", "PySide2",
-    "pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter", "pyqtgraph.console",
-    "OpenGL", "IPython", "jupyter_rfb", "matplotlib", "scipy", "h5py", "numba", "cupy", "pandas",
-    "pytest", "_pytest", "pydoc_data", "lib2to3",
+    "tkinter",
+    "_tkinter",
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    "pyqtgraph.opengl",
+    "pyqtgraph.examples",
+    "pyqtgraph.jupyter",
+    "pyqtgraph.console",
+    "OpenGL",
+    "IPython",
+    "jupyter_rfb",
+    "matplotlib",
+    "scipy",
+    "h5py",
+    "numba",
+    "cupy",
+    "pandas",
+    "pytest",
+    "_pytest",
+    "pydoc_data",
+    "lib2to3",
 ]
 
 
@@ -132,8 +150,11 @@ def prune_binaries(binaries: list, datas: list, get_imports) -> tuple[list, list
     for entry in files:
         by_name.setdefault(Path(entry[0]).name, entry)
     roots = [
-        entry for entry in files
-        if entry[2] == "EXTENSION" or "/plugins/" in entry[0].replace("\\", "/") or Path(entry[0]).name.startswith("libpython")
+        entry
+        for entry in files
+        if entry[2] == "EXTENSION"
+        or "/plugins/" in entry[0].replace("\\", "/")
+        or Path(entry[0]).name.startswith("libpython")
     ]
     # By source file: PyInstaller may list one library under two names.
     keep = {entry[1] for entry in roots}
@@ -153,8 +174,10 @@ def prune_binaries(binaries: list, datas: list, get_imports) -> tuple[list, list
         return kind != "SYMLINK" or os.path.normpath(os.path.join(os.path.dirname(dest), target)) not in gone
 
     kept_datas = [entry for entry in datas if link_ok(entry)]
-    print(f"threadloom spec: kept {len(kept_binaries)} of {len(binaries)} binaries, "
-          f"dropped {len(datas) - len(kept_datas)} links")
+    print(
+        f"threadloom spec: kept {len(kept_binaries)} of {len(binaries)} binaries, "
+        f"dropped {len(datas) - len(kept_datas)} links"
+    )
     return kept_binaries, kept_datas
 
 

@@ -38,6 +38,8 @@ def desktop_entry(command: list[str]) -> str:
         "Categories=Development;Profiling;\n"
         "Keywords=GIL;threads;asyncio;concurrency;Python;scheduler;profiler;\n"
         "StartupNotify=true\n"
+        # Qt's X11 WM_CLASS class is the application name; docks without _GTK_APPLICATION_ID match on it.
+        "StartupWMClass=Threadloom\n"
     )
 
 

@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--install-desktop", action="store_true",
         help="install the desktop entry and icons for this user (Linux) and exit",
     )
+    parser.add_argument(
+        "--uninstall-desktop", action="store_true", help="remove what --install-desktop wrote and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in _commands():
         doc = (type(command).__doc__ or "").strip()
@@ -88,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         from ..desktop import install_desktop_entry
 
         return _guarded(install_desktop_entry)
+    if args.uninstall_desktop:
+        from ..desktop import uninstall_desktop_entry
+
+        return _guarded(uninstall_desktop_entry)
     handler = getattr(args, "handler", None)
     if handler is None:
         args = parser.parse_args(["gui"])

@@ -48,6 +48,9 @@ def probe_command(interpreter: str | None) -> tuple[list[str], dict[str, str], s
         interpreter = sys.executable
     path = resolve_interpreter(interpreter)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if frozen:
+        # The probe's sources live inside the installed bundle: leave no __pycache__ there.
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("PYTHONHOME", None)
     # The working directory is the probe's source root, so `-m` cannot pick
     # up an unrelated `threadloom` folder from wherever the user stands.

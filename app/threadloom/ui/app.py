@@ -8,12 +8,12 @@ running loop, and ``main()`` returns only after every probe has been stopped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import os
 import signal
 import sys
 
 # PySide6 before qasync: qasync binds to the Qt binding already imported.
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 import qasync  # isort: skip
@@ -40,27 +40,63 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 
 async def _run_window(app: QApplication, scenario: str | None) -> int:
-    quitting = asyncio.Event()
-    app.aboutToQuit.connect(quitting.set)
+    """Show the window and return once it is closed or a quit was asked for, with every probe stopped.
+
+    Quitting never stops Qt's loop directly: that would end qasync's loop while
+    this coroutine still has probes to stop ("Event loop stopped before Future
+    completed"). Every way out sets ``quitting`` and lets this coroutine finish.
+    """
     loop = asyncio.get_running_loop()
+    quitting = asyncio.Event()
+
+    def request_quit(*_args: object) -> None:
+        loop.call_soon_threadsafe(quitting.set)  # also safe from a signal handler
+
+    app.setQuitOnLastWindowClosed(False)
+    app.lastWindowClosed.connect(request_quit)
+    app.aboutToQuit.connect(request_quit)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        # Ctrl-C in the terminal, or a session logout: quit the way the Quit action does.
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, app.quit)
+        # Ctrl-C in the terminal, or SIGTERM at logout: quit the way the Quit action does.
+        signal.signal(sig, request_quit)
+    # Python runs signal handlers only when it gets control; a light timer lets it in.
+    wake = QTimer(app)
+    wake.setInterval(200)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+
     window = MainWindow()
     if scenario:
         window.select_scenario(scenario)
+    if os.environ.get("THREADLOOM_EXIT_AFTER_PAINT") == "1":
+        window.installEventFilter(_AnnounceFirstPaint(window, request_quit))
     window.show()
     window.start_background()
     await quitting.wait()
     await window.shutdown()
+    if window.isVisible():
+        window.close()
+    wake.stop()
     return 0
+
+
+class _AnnounceFirstPaint(QObject):
+    """THREADLOOM_EXIT_AFTER_PAINT=1: print when the window first paints, then quit (benchmarks/bench_startup.py)."""
+
+    def __init__(self, parent: QObject, request_quit) -> None:
+        super().__init__(parent)
+        self._request_quit = request_quit
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            print("threadloom: first paint", flush=True)
+            self._request_quit()
+        return False
 
 
 def main(scenario: str | None = None) -> int:
     """Open the window (optionally with ``scenario`` selected) and return the exit status when it closes."""
     app = make_app()
-    app.setQuitOnLastWindowClosed(True)
     try:
         return qasync.run(_run_window(app, scenario))
     except KeyboardInterrupt:
