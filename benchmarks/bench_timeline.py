@@ -1,12 +1,18 @@
-"""Timeline frame time at a million segments, full view and zoomed to 1% of the run.
+"""Timeline frame time at a million segments, full view and zoomed to 1% of the run; and the cost of
+live refreshes while a run grows to that size.
 
-Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_timeline.py [--segments N] [--frames N]
+Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_timeline.py [--segments N] [--frames N] [--chunks N]
 
 Builds a synthetic finished trace (256 tasks in 8 groups on 32 pool threads, 60 s) with
 ``Trace.from_arrays``, shows it in a 1600x900 ``TimelineWidget`` and times frames of the plot
 (``plot_widget.grab()``: layout, axes, every item). Each frame pans the view a little, so every
 frame redoes the visibility and level-of-detail work, as a pan or zoom would. The worker lanes
 and the GIL lane derived from the trace are drawn too, so the item holds more than N segments.
+
+The live part feeds the same segments, in the order they close, to a live trace in ``--chunks``
+batches, calling ``refresh()`` after each as the window does, and times every turn of the event
+loop that the timeline spends packing (a big batch is spread over several turns) and the frame
+after it, with the view following the run. Its goal: no turn over 16 ms, whatever the run's size.
 """
 
 from __future__ import annotations
@@ -94,6 +100,56 @@ def time_frames(widget, app, start: float, span: float,
     return frame_ms, cpu_ms, item_ms
 
 
+def time_live(app, trace: Trace, chunks: int) -> tuple[list[float], list[float], float]:
+    """Grow a live copy of ``trace`` in ``chunks`` batches: ms of each refresh turn, ms of each frame,
+    and ms for ``set_traces`` once the run completes (the window's end-of-run call)."""
+    from threadloom.ui.timeline import TimelineWidget
+
+    seg = trace.segments()
+    order = np.argsort(seg.end, kind="stable")
+    cols = [getattr(seg, k)[order] for k in ("task", "worker", "state", "start", "end")]
+    live = Trace.from_arrays(trace.header, None, trace.worker_records(),
+                             {k: c[:0] for k, c in zip(("task", "worker", "state", "start", "end"), cols, strict=True)},
+                             trace.submitted, trace.finished)
+    widget = TimelineWidget()
+    widget.resize(1600, 900)
+    widget.show()
+    app.processEvents()
+    widget.set_traces([live])
+    widget.follow_live(True)
+    refresh = widget.refresh
+    turns: list[float] = []
+
+    def timed_refresh() -> None:
+        t = time.perf_counter()
+        refresh()
+        turns.append((time.perf_counter() - t) * 1e3)
+
+    widget.refresh = timed_refresh
+    widget._catch_up.timeout.disconnect()
+    widget._catch_up.timeout.connect(timed_refresh)
+    frames: list[float] = []
+    n = len(cols[0])
+    for i in range(chunks):
+        lo, hi = n * i // chunks, n * (i + 1) // chunks
+        live._append(*(c[lo:hi] for c in cols))
+        live._last_t = int(cols[4][hi - 1])
+        live.generation += 1
+        widget.refresh()
+        while widget._catch_up.isActive():
+            app.processEvents()
+        t = time.perf_counter()
+        widget.plot_widget.grab()
+        frames.append((time.perf_counter() - t) * 1e3)
+    live.trailer = trace.trailer
+    live.generation += 1
+    t = time.perf_counter()
+    widget.set_traces([live])
+    done_ms = (time.perf_counter() - t) * 1e3
+    widget.close()
+    return turns, frames, done_ms
+
+
 def report(label: str, values: list[float], goal: str = "") -> None:
     values = sorted(values)
     p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
@@ -104,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=1_000_000)
     parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--chunks", type=int, default=40, help="batches the live run arrives in")
     args = parser.parse_args()
 
     app = make_app()
@@ -133,8 +190,13 @@ def main() -> None:
         report(f"  segment item paint alone, {name}", items)
         print(f"  last frame: {stats.rects:,} rects + {stats.strips} image strips; {stats.visible:,} segments taken "
               f"one by one, {stats.lod_cells:,} pixel cells filled from merged sub-pixel segments")
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     widget.close()
+    turns, frames, done_ms = time_live(app, trace, args.chunks)
+    report(f"live refresh, one turn of the event loop, growing to {n:,} segments in {args.chunks} batches "
+           f"({len(turns)} turns; longest {max(turns):.1f} ms)", turns, goal)
+    report("  frame after each batch, following the run", frames, goal)
+    print(f"  end of run, set_traces on the completed live trace: {done_ms:.1f} ms")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

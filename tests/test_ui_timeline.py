@@ -159,6 +159,11 @@ def test_gil_lane_reports_the_trace_holder(widget, convoy):
     assert checked > 50
     # The GIL passed between the two crunchers, so the lane marks hand-offs.
     assert len(widget._bands[0].handoffs) > 5
+    # Hovering the lane names the holder.
+    gil = widget._rows[widget._bands[0].gil_row]
+    i = int(np.argmax((end - start) * (task == task[0])))
+    text = widget.describe_at(float(start[i] + end[i]) / 2, gil.top + gil.height / 2)
+    assert text is not None and text.startswith(f"GIL held by {convoy.tasks[int(task[i])].label}"), text
 
 
 def test_tooltip_names_task_state_and_worker(widget, convoy):
@@ -268,3 +273,105 @@ def test_worker_rows_agree_with_the_model_worker_lanes(widget, convoy):
             assert shown in expected, (names[wid], t, expected, text)
             compared += 1
     assert compared > 100
+
+
+def _live_copy(trace: Trace) -> tuple[Trace, list[np.ndarray]]:
+    """An empty live (no trailer) copy of ``trace`` and its segment columns in closing order, to append."""
+    live = _copy(trace, limit=0)
+    live.trailer = None
+    seg = trace.segments()
+    order = np.argsort(seg.end, kind="stable")
+    return live, [getattr(seg, k)[order] for k in ("task", "worker", "state", "start", "end")]
+
+
+def _grow(live: Trace, cols: list[np.ndarray], lo: int, hi: int) -> None:
+    live._append(*(c[lo:hi] for c in cols))
+    live._last_t = int(cols[4][hi - 1])
+    live.generation += 1
+
+
+def test_a_big_live_tail_is_packed_over_several_turns_then_matches_a_full_load(widget, app):
+    big = _synthetic(200_000)
+    live, cols = _live_copy(big)
+    n = len(big)
+    widget.set_traces([live])
+    _grow(live, cols, 0, n // 4)
+    widget.refresh()
+    for _ in range(200):
+        app.processEvents()
+    item = widget.segment_item
+    assert item.layer_count("0:tasks") == n // 4
+    # One huge batch: a refresh packs part of it and leaves the rest to the next turns of the event loop.
+    _grow(live, cols, n // 4, n)
+    widget.refresh()
+    assert n // 4 < item.layer_count("0:tasks") < n
+    for _ in range(500):
+        if item.layer_count("0:tasks") == n:
+            break
+        app.processEvents()
+    assert item.layer_count("0:tasks") == n
+    # The run completes and the window shows it again: the live layers are kept, not rebuilt.
+    tasks_layer = item._layers["0:tasks"]
+    live.trailer = big.trailer
+    live.generation += 1
+    widget.set_traces([live])
+    for _ in range(50):
+        app.processEvents()
+    assert item._layers["0:tasks"] is tasks_layer
+    assert widget._bands[0].generation == live.generation
+    fresh = TimelineWidget()
+    fresh.resize(1200, 700)
+    fresh.set_traces([live])
+    try:
+        for kind in ("tasks", "workers", "gil", "open"):
+            assert item.layer_count(f"0:{kind}") == fresh.segment_item.layer_count(f"0:{kind}"), kind
+        mine, theirs = widget._bands[0], fresh._bands[0]
+        for a, b in zip(mine.gil, theirs.gil, strict=True):
+            assert np.array_equal(a, b)
+        assert np.array_equal(mine.handoffs, theirs.handoffs)
+        for t in np.linspace(0, live.end_ns / 1e6, 50):
+            assert widget.gil_holder_at(float(t)) == fresh.gil_holder_at(float(t))
+    finally:
+        fresh.close()
+        fresh.deleteLater()
+
+
+def test_rows_that_do_not_fit_scroll_with_a_bar_and_fit_again_when_taller(widget, convoy, app):
+    many = [convoy] + [_copy(convoy) for _ in range(7)]
+    widget.resize(900, 400)
+    widget.set_traces(many, [f"run {i}" for i in range(len(many))])
+    app.processEvents()
+    bar = widget._rows_bar
+    assert bar.isVisible()
+    y0, y1 = widget._view.viewRange()[1]
+    assert y0 == pytest.approx(widget._row_span()[0]), "new traces start scrolled to the top"
+    assert widget._view.height() / (y1 - y0) >= 11.5, "rows stay tall enough for their labels"
+    bar.setValue(bar.maximum())
+    last = widget._rows[-1]
+    assert widget._view.viewRange()[1][1] >= last.top + last.height
+    widget.set_traces([convoy])
+    widget.resize(900, 700)
+    app.processEvents()
+    assert not bar.isVisible()
+    y0, y1 = widget._view.viewRange()[1]
+    assert y0 <= widget._rows[0].top and y1 >= widget._rows[-1].top + widget._rows[-1].height
+
+
+def test_compare_draws_every_row_label_and_whole_band_titles(widget, convoy, app):
+    widget.set_traces([convoy, _copy(convoy)], ["threads", "again"])
+    app.processEvents()
+    widget.plot_widget.grab()
+    y0, y1 = widget._view.viewRange()[1]
+    axis = widget._row_axis
+    on_screen = [r.label for r in widget._rows if y0 <= r.top and r.top + r.height <= y1]
+    assert "threads" in on_screen
+    missing = [label for label in on_screen if label not in axis.drawn_labels]
+    assert not missing, missing
+    # A subtitle too long for the plot is cut with an ellipsis, not by the edge of the plot.
+    wordy = _copy(convoy, {"scenario": "a scenario with a very long name " * 8})
+    widget.set_traces([wordy, convoy], ["wordy", "threads"])
+    app.processEvents()
+    note = widget._subtitles[0][1]
+    text = note.textItem.toPlainText()
+    assert text.endswith("\u2026")
+    assert note.mapRectToScene(note.boundingRect()).right() <= widget._view.sceneBoundingRect().right() + 2

@@ -16,6 +16,8 @@ from ..wire.reader import EventsFrame, FrameDecoder
 from .interpreters import probe_command
 
 _READ_CHUNK = 1 << 18
+#: Events folded into the trace per event-loop turn (a few ms of work).
+_FOLD_SLICE = 40_000
 _STDERR_KEEP = 8192
 
 
@@ -105,9 +107,7 @@ class ProbeSession:
                 chunk = await proc.stdout.read(_READ_CHUNK)
                 if not chunk:
                     break
-                self._fold(decoder.feed(chunk))
-                if self._on_update is not None:
-                    self._on_update(self.trace)
+                await self._fold(decoder.feed(chunk))
             returncode = await proc.wait()
             await stderr_task
         except WireFormatError as exc:
@@ -123,13 +123,30 @@ class ProbeSession:
                 proc.stdin.close()
         return self._outcome(returncode, decoder, bytes(stderr_tail), label)
 
-    def _fold(self, frames) -> None:
+    async def _fold(self, frames) -> None:
+        """Fold frames into the trace, yielding to the event loop between slices.
+
+        A probe that was held back (a busy parent, a full pipe) can deliver
+        hundreds of thousands of events in one frame; folding them in one go
+        would freeze a GUI for a tenth of a second. Slices keep each turn short,
+        and events of one task stay in order because a frame is in send order.
+        """
         trace = self.trace
         for frame in frames:
             if isinstance(frame, EventsFrame):
-                trace.add_events(frame.events)
+                events = frame.events
+                for start in range(0, len(events), _FOLD_SLICE):
+                    trace.add_events(events[start : start + _FOLD_SLICE])
+                    if len(events) > _FOLD_SLICE:
+                        self._notify()
+                        await asyncio.sleep(0)
             else:
                 trace.apply_record(frame.record)
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._on_update is not None:
+            self._on_update(self.trace)
 
     def _outcome(self, returncode: int, decoder: FrameDecoder, stderr: bytes, label: str) -> Trace:
         trace = self.trace

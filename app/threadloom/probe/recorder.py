@@ -19,6 +19,9 @@ now = time.monotonic_ns
 #: How often buffered events are shipped. Short enough for a live view that
 #: trails by under 100 ms, long enough that the flusher rarely takes the GIL.
 FLUSH_INTERVAL_S = 0.05
+#: A frame never holds more events than this, however far behind the reader is,
+#: so the parent can fold each one in a few milliseconds.
+MAX_FRAME_EVENTS = 50_000
 
 
 class Recorder:
@@ -67,25 +70,21 @@ class Recorder:
     # -- shipping ------------------------------------------------------
     def flush(self) -> None:
         with self._lock:
-            buf = self._buf
-            n = len(buf)
-            n -= n % 4
-            if not n:
-                return
-            chunk = buf[:n]
-            del buf[:n]
-            self._sink(encode_events(chunk))
+            self._ship_pending()
 
     def meta(self, record: dict) -> None:
         with self._lock:
-            buf = self._buf
-            n = len(buf)
-            n -= n % 4
-            if n:
-                chunk = buf[:n]
-                del buf[:n]
-                self._sink(encode_events(chunk))
+            self._ship_pending()
             self._sink(encode_json(record))
+
+    def _ship_pending(self) -> None:
+        """Send what is buffered, in frames of at most MAX_FRAME_EVENTS (caller holds the lock)."""
+        buf = self._buf
+        n = len(buf)
+        n -= n % 4
+        for start in range(0, n, MAX_FRAME_EVENTS * 4):
+            self._sink(encode_events(buf[start : min(n, start + MAX_FRAME_EVENTS * 4)]))
+        del buf[:n]
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="threadloom-flusher", daemon=True)

@@ -5,9 +5,11 @@ Public API (used by the main window and the exporters; keep it stable):
 - ``TimelineWidget(parent=None, dark=False)``: a legend of states above a ``pg.PlotWidget``.
 
   - ``set_traces(traces, labels=None)``: one trace shows a single run; several are stacked in
-    bands on one shared time axis (compare), each band titled with its label.
+    bands on one shared time axis (compare), each band titled with its label. Passing the traces
+    already shown (a live run that just completed) keeps what is packed and adds only the rest.
   - ``refresh()``: cheap, for live runs: re-reads only traces whose ``generation`` changed and
-    appends just the new tail of their segments when it can.
+    appends just the new tail of their segments, a few ms of work per turn of the event loop (a
+    bigger tail goes on in the following turns).
   - ``follow_live(enabled, window_ms=None)``: keep the end of the run in view while it grows.
   - ``set_cursor_ms(ms | None)``: show or hide the vertical replay cursor.
   - ``cursorMoved(float)``: emitted (ms) when the user clicks or drags on the time axis or the cursor.
@@ -15,596 +17,67 @@ Public API (used by the main window and the exporters; keep it stable):
   - ``gil_holder_at(ms, band=0) -> task id | None``: who holds the GIL in the GIL lane at ``ms``.
   - ``set_dark(bool)``, ``plot_widget`` (for exporters), ``segment_item``.
 
-- ``SegmentItem``: a ``pg.GraphicsObject`` drawing rows of coloured segments with level of detail.
+- ``SegmentItem`` (from :mod:`.segment_item`): the ``pg.GraphicsObject`` drawing rows of coloured
+  segments with level of detail.
+
+Rows get at least ``_MIN_ROW_PX`` pixels so that every label fits; what does not fit scrolls, with
+a scroll bar beside the plot.
 
 Time is in milliseconds since the run's start on the x axis; rows go down the y axis.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
+import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
-import shiboken6
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QImage, QPainter, QPixmap, QPolygonF
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QPainter, QPixmap, QPolygonF
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from threadloom.model import STATES, Trace
 
 from .palette import STATE_DESCRIPTIONS, state_colors, state_legend_items, theme
+from .segment_item import PaintStats, SegmentItem
+
+__all__ = ["PaintStats", "SegmentItem", "TimelineWidget", "format_ms", "worker_labels"]
 
 _NS_PER_MS = 1e6
 _RUNNING = STATES.index("running")
 #: Extra colour index after the seven states: the alternate shade of ``running`` in the GIL lane,
 #: so that a hand-off from one holder to the next shows as a change of shade.
 _RUNNING_ALT = len(STATES)
-_LOOP_OCCUPYING = np.array([STATES.index(s) for s in ("running", "native", "blocked")])
-_THREAD_OCCUPYING = np.array([STATES.index(s) for s in ("running", "native", "ready", "io", "blocked")])
+#: Which states occupy their worker, as ``Trace.worker_lanes`` counts it: ``_OCCUPYING[is_loop, state]``
+#: (an event loop is occupied only by what runs on it; a thread also by its task's waits).
+_OCCUPYING = np.zeros((2, 256), dtype=bool)
+_OCCUPYING[0, [STATES.index(s) for s in ("running", "native", "ready", "io", "blocked")]] = True
+_OCCUPYING[1, [STATES.index(s) for s in ("running", "native", "blocked")]] = True
 
 #: Fraction of a row's height left empty above and below its segments: thin gaps between rows.
 _ROW_INSET = 0.12
-#: Segments narrower than this many pixels go into the per-pixel cells rather than drawRects:
-#: a cell costs a numpy write, a rectangle about 0.2 us of Qt rasterising.
-_CELL_MAX_PX = 12.0
-#: Up to this many runs of equal cells in a row, cells are drawn as rectangles rather than image strips.
-_RUNS_MAX = 20_000
-#: Layers with at least this many segments get pre-merged levels of detail for far views...
-_LEVEL_MIN_SEGMENTS = 50_000
-#: ...as long as a level stays under this many cells (rows x bins), i.e. a few MB.
-_LEVEL_MAX_CELLS = 4_000_000
 #: Hand-off markers are drawn only when they are at least this many pixels apart on average.
 _HANDOFF_MIN_SPACING_PX = 10.0
+#: A live refresh packs new segments in slices of this many per band, for at most ``_REFRESH_MS`` per
+#: turn of the event loop, then goes on in the next turn: the probe may deliver a few hundred thousand
+#: at once, and packing them in one go would freeze the window for longer than a frame or two. A time
+#: budget rather than a count adapts to a busy machine (the probe itself keeps a core busy).
+_REFRESH_SLICE = 4_000
+_REFRESH_MS = 6.0
 
 
 # --------------------------------------------------------------------------------------------
-# The fast segment item
+# Items drawn with the segments
 # --------------------------------------------------------------------------------------------
-
-
-class PaintStats(NamedTuple):
-    """What the last ``SegmentItem.paint`` did: for tests and benchmarks."""
-
-    visible: int  # segments that overlapped the view, drawn directly (not through a pre-merged level)
-    rects: int  # rectangles handed to drawRects (segments at least a pixel wide)
-    lod_cells: int  # row x pixel-column cells filled from sub-pixel segments (directly or from a level)
-    strips: int  # image strips drawn for those cells (one per row that has any)
-
-    @property
-    def primitives(self) -> int:
-        """Rectangles plus image strips: what Qt actually rasterised."""
-        return self.rects + self.strips
-
-
-_COLUMNS = ("start", "end", "row", "color", "payload")
-
-
-class _Bucket:
-    """Segments whose lengths share a power of two, sorted by start.
-
-    Knowing an upper bound on the length lets ``searchsorted`` on the starts find exactly the
-    segments that overlap the view, and tells at once whether the whole bucket is wider or
-    narrower than a pixel. Columns grow in place (capacity doubling) so that a live run's new
-    tail costs only its own size.
-    """
-
-    def __init__(self, exp: int, start: np.ndarray, end: np.ndarray, row: np.ndarray, color: np.ndarray,
-                 payload: np.ndarray) -> None:
-        self.exp = exp  # lengths are in [2**(exp-1), 2**exp) ms
-        self._cols = {"start": start, "end": end, "row": row, "color": color, "payload": payload}
-        self.n = len(start)
-        self.maxlen = float((end - start).max()) if self.n else 0.0
-        self._argb = np.zeros(0, dtype=np.uint32)
-        self._argb_n = 0
-        self._argb_version = -1
-
-    @property
-    def start(self) -> np.ndarray:
-        return self._cols["start"][: self.n]
-
-    @property
-    def end(self) -> np.ndarray:
-        return self._cols["end"][: self.n]
-
-    @property
-    def row(self) -> np.ndarray:
-        return self._cols["row"][: self.n]
-
-    @property
-    def color(self) -> np.ndarray:
-        return self._cols["color"][: self.n]
-
-    @property
-    def payload(self) -> np.ndarray:
-        return self._cols["payload"][: self.n]
-
-    def argb(self, table: np.ndarray, version: int) -> np.ndarray:
-        """Per-segment packed colour, cached until the colour table changes; appends extend it."""
-        if self._argb_version != version or len(self._argb) < self.n or self._argb_n > self.n:
-            if self._argb_version != version or self._argb_n > self.n:
-                self._argb_n = 0
-            grown = np.empty(len(self._cols["start"]), dtype=np.uint32)
-            grown[: self._argb_n] = self._argb[: self._argb_n]
-            self._argb = grown
-            self._argb_version = version
-        if self._argb_n < self.n:
-            self._argb[self._argb_n: self.n] = table[self.color[self._argb_n:]]
-            self._argb_n = self.n
-        return self._argb[: self.n]
-
-    def merge(self, other: _Bucket) -> None:
-        """Add ``other``'s segments: in place when they start after ours (a live tail), else re-sort."""
-        k = other.n
-        in_order = not self.n or other.start[0] >= self.start[-1]
-        if self.n + k > len(self._cols["start"]):
-            capacity = max(self.n + k, 2 * len(self._cols["start"]))
-            for name, col in self._cols.items():
-                grown = np.empty(capacity, dtype=col.dtype)
-                grown[: self.n] = col[: self.n]
-                self._cols[name] = grown
-        for name in _COLUMNS:
-            self._cols[name][self.n: self.n + k] = getattr(other, name)
-        self.n += k
-        if not in_order:
-            order = np.argsort(self.start, kind="stable")
-            for name in _COLUMNS:
-                self._cols[name][: self.n] = self._cols[name][: self.n][order]
-            self._argb_n = 0
-        self.maxlen = max(self.maxlen, other.maxlen)
-
-
-def _bucketise(start: np.ndarray, end: np.ndarray, row: np.ndarray, color: np.ndarray,
-               payload: np.ndarray) -> dict[int, _Bucket]:
-    length = np.maximum(end - start, 0.0)
-    exp = np.clip(np.frexp(length)[1], -40, 40).astype(np.int16)
-    order = np.lexsort((start, exp))
-    exp = exp[order]
-    cuts = np.flatnonzero(np.diff(exp)) + 1
-    bounds = np.concatenate([[0], cuts, [len(order)]])
-    buckets: dict[int, _Bucket] = {}
-    for lo, hi in itertools.pairwise(bounds.tolist()):
-        if hi <= lo:
-            continue
-        idx = order[lo:hi]
-        b = _Bucket(int(exp[lo]), start[idx], end[idx], row[idx], color[idx], payload[idx])
-        buckets[b.exp] = b
-    return buckets
-
-
-def _ordered(buckets: dict[int, _Bucket]) -> list[_Bucket]:
-    # Shortest first: when sub-pixel segments share a pixel, the longer one is drawn last and wins.
-    return [buckets[k] for k in sorted(buckets)]
-
-
-class _Layer:
-    """One named set of segments (task rows, worker rows, GIL lane...), in length buckets."""
-
-    def __init__(self) -> None:
-        self.buckets: dict[int, _Bucket] = {}
-        self.count = 0
-        self.x_min = math.inf
-        self.x_max = -math.inf
-        self.rows: set[int] = set()
-        self.levels: dict[int, _Level] = {}  # power-of-two bin width exponent -> level of detail
-
-    def add(self, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray,
-            payload: np.ndarray | None) -> None:
-        n = len(start)
-        if not n:
-            return
-        start = np.asarray(start, dtype=np.float64)
-        end = np.maximum(np.asarray(end, dtype=np.float64), start)
-        row = np.asarray(row, dtype=np.int64)
-        color = np.asarray(color, dtype=np.uint8)
-        payload = np.arange(self.count, self.count + n, dtype=np.int64) if payload is None else \
-            np.asarray(payload, dtype=np.int64)
-        chunk = _bucketise(start, end, row, color, payload)
-        self.count += n
-        self.x_min = min(self.x_min, float(start.min()))
-        self.x_max = max(self.x_max, float(end.max()))
-        self.rows.update(np.unique(row).tolist())
-        # Keep the levels of detail that can take the new segments in place; drop the others.
-        for k, level in list(self.levels.items()):
-            if not level.absorb(chunk, self):
-                del self.levels[k]
-        for exp, b in chunk.items():
-            if exp in self.buckets:
-                self.buckets[exp].merge(b)
-            else:
-                self.buckets[exp] = b
-
-    def ordered(self) -> list[_Bucket]:
-        return _ordered(self.buckets)
-
-
-class _Level:
-    """A layer's short segments merged into bins of ``bin_ms`` from ``x0``: colour index + 1 per
-    (row, bin), 0 = empty. Built with room to the right so that a live run's tail fits in place."""
-
-    def __init__(self, layer: _Layer, bin_ms: float, width: int) -> None:
-        self.bin_ms = bin_ms
-        self.x0 = layer.x_min
-        self.rows = np.array(sorted(layer.rows), dtype=np.int64)  # global row of each line of ``cells``
-        self.cells = np.zeros((len(self.rows), width), dtype=np.uint8)
-        self._rasterise(layer.buckets)
-
-    def _rasterise(self, buckets: dict[int, _Bucket]) -> None:
-        sx = 1.0 / self.bin_ms
-        x1 = self.x0 + self.cells.shape[1] * self.bin_ms
-        _rasterise(_ordered(buckets), self.x0, x1, sx, -self.x0 * sx, self.cells.shape[1], self.cells.reshape(-1),
-                   self.rows, lambda b, lo, hi: b.color[lo:hi] + np.uint8(1), None, 0.0)
-
-    def absorb(self, chunk: dict[int, _Bucket], layer: _Layer) -> bool:
-        """Merge new segments in; False when they fall outside this level (rebuild it instead)."""
-        fits = layer.x_min >= self.x0 and layer.x_max < self.x0 + self.cells.shape[1] * self.bin_ms
-        if not fits or not layer.rows.issubset(self.rows.tolist()):
-            return False
-        self._rasterise(chunk)
-        return True
-
-
-def _rasterise(buckets: list[_Bucket], x0: float, x1: float, sx: float, shift: float, ncols: int,
-               cells: np.ndarray, row_index: np.ndarray | None, values, wide: list | None,
-               min_len: float) -> tuple[int, int]:
-    """Merge the segments of ``buckets`` overlapping [x0, x1] that are narrower than ``_CELL_MAX_PX`` into
-    ``cells`` (rows x ``ncols`` flattened; column = ``x * sx + shift``); collect the wider ones in ``wide``.
-
-    Buckets go shortest first, so where segments share a cell the longest one wins it. Segments shorter
-    than ``min_len`` ms are skipped (a level of detail already holds them). ``row_index`` maps global
-    rows to lines of ``cells`` (sorted global rows; None = identity). ``values(bucket, lo, hi)`` gives
-    what to store per segment. Returns (segments seen, segments merged into cells).
-    """
-    visible = merged = 0
-    for b in buckets:
-        if math.ldexp(1.0, b.exp) <= min_len:
-            continue
-        lo = int(np.searchsorted(b.start, x0 - b.maxlen, "left"))
-        hi = int(np.searchsorted(b.start, x1, "right"))
-        if hi <= lo:
-            continue
-        s, e, r = b.start[lo:hi], b.end[lo:hi], b.row[lo:hi]
-        v = values(b, lo, hi)
-        c = b.color[lo:hi]
-        keep = e >= x0
-        if min_len > 0:
-            keep &= (e - s) >= min_len
-        if not keep.all():
-            s, e, r, v, c = s[keep], e[keep], r[keep], v[keep], c[keep]
-        if not len(s):
-            continue
-        visible += len(s)
-        if row_index is not None:
-            r = np.searchsorted(row_index, r)
-        if math.ldexp(1.0, b.exp) * sx <= 1.0:
-            # The whole bucket is sub-pixel: one cell each, at the segment's middle.
-            col = s + e
-            col *= 0.5 * sx
-            col += shift
-            np.clip(col, 0, ncols - 1, out=col)
-            flat = r * ncols
-            flat += col.astype(np.int64)
-            cells[flat] = v
-            merged += len(s)
-            continue
-        if math.ldexp(1.0, b.exp - 1) * sx < _CELL_MAX_PX:
-            short = (e - s) * sx < _CELL_MAX_PX
-            if short.any():
-                ss, se, sr, sv = s[short], e[short], r[short], v[short]
-                c0 = np.clip(ss * sx + shift, 0, ncols - 1).astype(np.int64)
-                c1 = np.clip(se * sx + shift, 0, ncols - 1).astype(np.int64)
-                counts = c1 - c0 + 1
-                # Expand each segment into its run of cells without a Python loop.
-                first = np.repeat(sr * ncols + c0 - (np.cumsum(counts) - counts), counts)
-                cells[first + np.arange(int(counts.sum()))] = np.repeat(sv, counts)
-                merged += len(ss)
-            if short.all():
-                continue
-            s, e, r, c = s[~short], e[~short], r[~short], c[~short]
-        if wide is not None:
-            wide.append((s, e, r, c))
-    return visible, merged
-
-
-class SegmentItem(pg.GraphicsObject):
-    """Rows of coloured segments, drawn fast at any zoom.
-
-    Data lives in named layers of ``(row, start_ms, end_ms, color_index, payload)``; rows map to
-    ``(top, height)`` in item coordinates through :meth:`set_rows`. ``paint`` draws only the
-    segments that overlap the view. Those at least a pixel wide become rectangles, batched into
-    one ``drawRects`` call per colour; the narrower ones are merged per row and pixel column into a
-    small image (the longest one wins a pixel) drawn as one strip per row. So a frame costs about
-    the same at a million segments as at ten thousand. No pen, no antialiasing.
-    """
-
-    def __init__(self, colors: list[str]) -> None:
-        super().__init__()
-        self._layers: dict[str, _Layer] = {}
-        self._row_top = np.zeros(0)
-        self._row_height = np.zeros(0)
-        self._bounds = QRectF()
-        self._argb = np.zeros(0, dtype=np.uint32)
-        self._qcolors: list[QColor] = []
-        self._image: QImage | None = None
-        self._color_version = 0
-        self.last_paint = PaintStats(0, 0, 0, 0)
-        self.set_colors(colors)
-
-    # -- data --------------------------------------------------------------------------------
-    def set_colors(self, colors: list[str]) -> None:
-        """Colour table: ``color_index`` of a segment indexes this list of ``'#rrggbb'``."""
-        self._qcolors = [QColor(c) for c in colors]
-        self._argb = np.array([c.rgba() for c in self._qcolors], dtype=np.uint32)
-        self._color_version += 1
-        self.update()
-
-    def set_rows(self, top: np.ndarray, height: np.ndarray) -> None:
-        """Geometry of every row (index = row number): top and height in item (y) units."""
-        self._row_top = np.asarray(top, dtype=np.float64)
-        self._row_height = np.asarray(height, dtype=np.float64)
-        self._data_changed()
-
-    def clear(self) -> None:
-        self._layers.clear()
-        self._data_changed()
-
-    def set_layer(self, name: str, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray,
-                  payload: np.ndarray | None = None) -> None:
-        """Replace a layer. ``payload`` (default: position in the arrays) comes back from :meth:`segment_at`."""
-        layer = _Layer()
-        layer.add(row, start, end, color, payload)
-        self._layers[name] = layer
-        self._data_changed()
-
-    def append_layer(self, name: str, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray,
-                     payload: np.ndarray | None = None) -> None:
-        """Add segments to a layer (created if missing): only the new ones are packed."""
-        self._layers.setdefault(name, _Layer()).add(row, start, end, color, payload)
-        self._data_changed()
-
-    def layer_count(self, name: str) -> int:
-        layer = self._layers.get(name)
-        return layer.count if layer else 0
-
-    def _data_changed(self) -> None:
-        self.prepareGeometryChange()
-        self._bounds = self._compute_bounds()
-        self.informViewBoundsChanged()
-        self.update()
-
-    def _compute_bounds(self) -> QRectF:
-        layers = [lay for lay in self._layers.values() if lay.count]
-        if not layers or not len(self._row_top):
-            return QRectF()
-        rows = np.array(sorted(set().union(*(lay.rows for lay in layers))), dtype=np.int64)
-        rows = rows[(rows >= 0) & (rows < len(self._row_top))]
-        if not len(rows):
-            return QRectF()
-        x0 = min(lay.x_min for lay in layers)
-        x1 = max(lay.x_max for lay in layers)
-        y0 = float(self._row_top[rows].min())
-        y1 = float((self._row_top[rows] + self._row_height[rows]).max())
-        return QRectF(x0, y0, max(x1 - x0, 1e-9), y1 - y0)
-
-    # -- QGraphicsItem contract --------------------------------------------------------------
-    def boundingRect(self) -> QRectF:
-        return QRectF(self._bounds)
-
-    def dataBounds(self, axis: int, frac: float = 1.0, orthoRange=None):
-        if self._bounds.isNull():
-            return None
-        if axis == 0:
-            return self._bounds.left(), self._bounds.right()
-        return self._bounds.top(), self._bounds.bottom()
-
-    def paint(self, p: QPainter, *args) -> None:
-        if self._bounds.isNull():
-            self.last_paint = PaintStats(0, 0, 0, 0)
-            return
-        t = p.transform()
-        sx, tx, sy, ty = t.m11(), t.dx(), t.m22(), t.dy()
-        view = self.viewRect()
-        x0, x1 = self._bounds.left(), self._bounds.right()
-        if view is not None:
-            x0, x1 = max(x0, view.left()), min(x1, view.right())
-        if x1 < x0 or sx <= 0:
-            self.last_paint = PaintStats(0, 0, 0, 0)
-            return
-        col0 = math.floor(x0 * sx + tx)
-        ncols = max(1, math.ceil(x1 * sx + tx) - col0 + 1)
-        # Rows in whole device pixels: every row gets the same crisp gap whatever the zoom.
-        ya = np.rint(self._row_top * sy + ty)
-        yb = np.rint((self._row_top + self._row_height) * sy + ty)
-        row_y = np.minimum(ya, yb)
-        row_h = np.maximum(np.abs(yb - ya), 1.0)
-        nrows = len(row_y)
-
-        image, cells = self._cell_image(nrows, ncols)
-        grid = cells.reshape(nrows, ncols)
-        wide: list[tuple[np.ndarray, ...]] = []
-        visible = lod = 0
-        shift = tx - col0
-        for layer in self._layers.values():
-            level = self._level_for(layer, 1.0 / sx)
-            min_len = 0.0
-            if level is not None:
-                # Sub-pixel work was done once for this zoom level; only sample it per pixel column.
-                lod += self._sample_level(layer, level, grid, col0, ncols, sx, tx)
-                min_len = _CELL_MAX_PX * level.bin_ms
-            n_vis, n_lod = _rasterise(layer.ordered(), x0, x1, sx, shift, ncols, cells, None,
-                                      lambda b, lo, hi: b.argb(self._argb, self._color_version)[lo:hi], wide, min_len)
-            visible += n_vis
-            lod += n_lod
-
-        p.save()
-        p.resetTransform()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        p.setPen(Qt.PenStyle.NoPen)
-        runs = self._cell_runs(cells, ncols) if lod else None
-        nrects = self._draw_wide(p, wide, runs, sx, tx, col0, ncols, row_y, row_h)
-        strips = self._draw_cells(p, image, cells, nrows, ncols, col0, row_y, row_h) if lod and runs is None else 0
-        p.restore()
-        self.last_paint = PaintStats(visible, nrects, lod, strips)
-
-    def _cell_runs(self, cells: np.ndarray, ncols: int) -> tuple[np.ndarray, ...] | None:
-        """Few filled cells (zoomed in): turn them into runs, drawn as rectangles, rather than image strips.
-
-        Returns (first column, last column + 1, row, colour index), or None when strips are cheaper.
-        """
-        nz = np.flatnonzero(cells)
-        if len(nz) > 8 * _RUNS_MAX:
-            return None
-        values = cells[nz]
-        row = nz // ncols
-        new = np.ones(len(nz), dtype=bool)
-        new[1:] = (np.diff(nz) != 1) | (values[1:] != values[:-1]) | (row[1:] != row[:-1])
-        starts = np.flatnonzero(new)
-        if len(starts) > _RUNS_MAX:
-            return None
-        stops = np.append(starts[1:], len(nz))
-        order = np.argsort(self._argb, kind="stable")
-        color = order[np.searchsorted(self._argb[order], values[starts])]
-        col = nz - row * ncols
-        return col[starts], col[stops - 1] + 1, row[starts], color.astype(np.uint8)
-
-    def _draw_wide(self, p: QPainter, wide: list, runs: tuple[np.ndarray, ...] | None, sx: float, tx: float,
-                   col0: int, ncols: int, row_y: np.ndarray, row_h: np.ndarray) -> int:
-        """One drawRects per colour for the wide segments (ms) and the cell runs (pixel columns)."""
-        parts_x0, parts_x1, parts_r, parts_c = [], [], [], []
-        for s, e, r, c in wide:
-            # Clip to a pixel beyond the view: a 10-minute segment zoomed to microseconds would
-            # otherwise ask the rasteriser for a rectangle billions of pixels wide.
-            parts_x0.append(np.rint(np.clip(s * sx + tx, col0 - 2, col0 + ncols + 2)))
-            parts_x1.append(np.rint(np.clip(e * sx + tx, col0 - 2, col0 + ncols + 2)))
-            parts_r.append(r)
-            parts_c.append(c)
-        if runs is not None and len(runs[0]):
-            parts_x0.append(runs[0] + float(col0))
-            parts_x1.append(runs[1] + float(col0))
-            parts_r.append(runs[2])
-            parts_c.append(runs[3])
-        if not parts_x0:
-            return 0
-        c = np.concatenate(parts_c)
-        order = np.argsort(c, kind="stable")
-        c = c[order]
-        x0 = np.concatenate(parts_x0)[order]
-        r = np.concatenate(parts_r)[order]
-        rects = np.empty((len(c), 4), dtype=np.float64)
-        rects[:, 0] = x0
-        rects[:, 1] = row_y[r]
-        rects[:, 2] = np.maximum(np.concatenate(parts_x1)[order] - x0, 1.0)
-        rects[:, 3] = row_h[r]
-        counts = np.bincount(c, minlength=len(self._qcolors))
-        offset = 0
-        base = rects.ctypes.data
-        for ci, n in enumerate(counts.tolist()):
-            if not n:
-                continue
-            p.setBrush(self._qcolors[ci])
-            # PySide6 >= 6.4.3 accepts a pointer to a C array of QRectF plus a count: no Python
-            # object per rectangle. ``rects`` stays alive for the duration of the call.
-            p.drawRects(shiboken6.wrapInstance(base + offset * 32, QRectF), n)
-            offset += n
-        return len(c)
-
-    def _level_for(self, layer: _Layer, px_ms: float) -> _Level | None:
-        """The pre-merged level of detail for pixels ``px_ms`` wide, built on first use; None for direct drawing.
-
-        Levels pay off for big layers seen from far away. Zoomed in, few segments are visible and
-        drawing them directly is cheaper than a level that would be huge.
-        """
-        if layer.count < _LEVEL_MIN_SEGMENTS or px_ms <= 0:
-            return None
-        k = math.floor(math.log2(px_ms))
-        bin_ms = math.ldexp(1.0, k)
-        width = math.ceil((layer.x_max - layer.x_min) / bin_ms) + 1
-        if width * len(layer.rows) > _LEVEL_MAX_CELLS:
-            return None
-        level = layer.levels.get(k)
-        if level is None:
-            # Room for the run to grow by half again: a live run's tail then merges in place.
-            roomy = min(int(width * 1.5) + 16, max(width, _LEVEL_MAX_CELLS // max(len(layer.rows), 1)))
-            level = layer.levels[k] = _Level(layer, bin_ms, roomy)
-        return level
-
-    def _sample_level(self, layer: _Layer, level: _Level, grid: np.ndarray, col0: int, ncols: int, sx: float,
-                      tx: float) -> int:
-        """Copy a level's cells under each pixel column into the frame's cells; returns cells written."""
-        centers = (np.arange(col0, col0 + ncols) + 0.5 - tx) / sx
-        bins = np.floor((centers - level.x0) / level.bin_ms).astype(np.int64)
-        inside = (bins >= 0) & (bins < level.cells.shape[1])
-        if not inside.any():
-            return 0
-        cols = np.flatnonzero(inside)
-        sub = level.cells[:, bins[cols]]
-        # A pixel holds one to two bins: when its centre bin is empty, look at the next one.
-        nxt = level.cells[:, np.minimum(bins[cols] + 1, level.cells.shape[1] - 1)]
-        sub = np.where(sub != 0, sub, nxt)
-        lut = np.concatenate([[0], self._argb]).astype(np.uint32)
-        block = lut[sub]
-        target = grid[level.rows][:, cols[0]:cols[-1] + 1]
-        grid[level.rows, cols[0]:cols[-1] + 1] = np.where(block != 0, block, target)
-        return int(np.count_nonzero(sub))
-
-    def _cell_image(self, nrows: int, ncols: int) -> tuple[QImage, np.ndarray]:
-        """A cleared Qt-owned image and a numpy view of its pixels, one per row x pixel column.
-
-        Qt owns the memory: wrapping a numpy buffer in a QImage crashed PySide6 6.12 on release.
-        """
-        image = self._image
-        if image is None or image.width() != ncols or image.height() != nrows:
-            image = self._image = QImage(ncols, nrows, QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(0)
-        cells = np.frombuffer(image.bits(), dtype=np.uint32, count=nrows * ncols)
-        return image, cells
-
-    @staticmethod
-    def _draw_cells(p: QPainter, image: QImage, cells: np.ndarray, nrows: int, ncols: int, col0: int,
-                    row_y: np.ndarray, row_h: np.ndarray) -> int:
-        rows = np.flatnonzero(cells.reshape(nrows, ncols).any(axis=1))
-        # Python floats, not numpy scalars: PySide6 6.12 mis-counts references on numpy scalars.
-        ys, hs = row_y[rows].tolist(), row_h[rows].tolist()
-        for r, y, h in zip(rows.tolist(), ys, hs, strict=True):
-            p.drawImage(QRectF(col0, y, ncols, h), image, QRectF(0, r, ncols, 1))
-        return len(rows)
-
-    # -- hit testing -------------------------------------------------------------------------
-    def segment_at(self, x: float, row: int, tolerance: float = 0.0) -> tuple[str, int] | None:
-        """The segment in ``row`` under ``x`` (ms), within ``tolerance`` ms: ``(layer, payload)`` or None.
-
-        An exact hit wins over a near one, and a longer segment over a shorter one.
-        """
-        best: tuple[float, float, str, int] | None = None
-        for name, layer in self._layers.items():
-            if row not in layer.rows:
-                continue
-            for b in layer.buckets.values():
-                lo = np.searchsorted(b.start, x - tolerance - b.maxlen, "left")
-                hi = np.searchsorted(b.start, x + tolerance, "right")
-                if hi <= lo:
-                    continue
-                s, e = b.start[lo:hi], b.end[lo:hi]
-                hit = np.flatnonzero((b.row[lo:hi] == row) & (e >= x - tolerance))
-                if not len(hit):
-                    continue
-                dist = np.maximum(np.maximum(s[hit] - x, x - e[hit]), 0.0)
-                length = e[hit] - s[hit]
-                k = np.lexsort((-length, dist))[0]
-                cand = (float(dist[k]), -float(length[k]), name, int(b.payload[lo + hit[k]]))
-                if best is None or cand[:2] < best[:2]:
-                    best = cand
-        return None if best is None else (best[2], best[3])
 
 
 class HandoffItem(pg.GraphicsObject):
     """Small triangles at each GIL hand-off, drawn only when zoomed in enough to be read.
 
-    ``times`` (ms, sorted) mark where the GIL passes from one task to the next; the markers sit on
+    ``times`` (ms; blocks of sorted arrays, so that a live lane is not joined into one array at every
+    refresh) mark where the GIL passes from one task to the next; the markers sit on
     the top edge of the GIL lane between ``top`` and ``top + height`` (item units). When they would
     be closer than ``_HANDOFF_MIN_SPACING_PX`` on average, none is drawn: the change of shade in
     the lane already shows the hand-offs, and a carpet of triangles would hide it.
@@ -612,15 +85,18 @@ class HandoffItem(pg.GraphicsObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._times = np.zeros(0)
+        self._times: list[np.ndarray] = []
+        self._span = (0.0, 0.0)
         self._top = 0.0
         self._height = 1.0
         self._color = QColor("#1F2328")
         self.last_drawn = 0
 
-    def set_data(self, times: np.ndarray, top: float, height: float) -> None:
+    def set_data(self, times: list[np.ndarray], top: float, height: float) -> None:
         self.prepareGeometryChange()
-        self._times = np.asarray(times, dtype=np.float64)
+        self._times = [np.asarray(t, dtype=np.float64) for t in times if len(t)]
+        if self._times:
+            self._span = (min(float(t[0]) for t in self._times), max(float(t[-1]) for t in self._times))
         self._top, self._height = float(top), float(height)
         self.update()
 
@@ -629,21 +105,21 @@ class HandoffItem(pg.GraphicsObject):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        if not len(self._times):
+        if not self._times:
             return QRectF()
-        x0, x1 = float(self._times[0]), float(self._times[-1])
+        x0, x1 = self._span
         return QRectF(x0, self._top, max(x1 - x0, 1e-9), self._height)
 
     def paint(self, p: QPainter, *args) -> None:
         self.last_drawn = 0
         view = self.viewRect()
-        if view is None or not len(self._times):
+        if view is None or not self._times:
             return
         t = p.transform()
         sx, tx, sy, ty = t.m11(), t.dx(), t.m22(), t.dy()
-        lo = np.searchsorted(self._times, view.left(), "left")
-        hi = np.searchsorted(self._times, view.right(), "right")
-        n = int(hi - lo)
+        ranges = [(times, int(np.searchsorted(times, view.left(), "left")),
+                   int(np.searchsorted(times, view.right(), "right"))) for times in self._times]
+        n = sum(hi - lo for _, lo, hi in ranges)
         width_px = view.width() * sx
         if not n or n * _HANDOFF_MIN_SPACING_PX > width_px:
             return
@@ -654,7 +130,7 @@ class HandoffItem(pg.GraphicsObject):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(self._color)
-        xs = self._times[lo:hi] * sx + tx
+        xs = np.sort(np.concatenate([times[lo:hi] for times, lo, hi in ranges])) * sx + tx
         # Level of detail: at most one marker per marker width.
         _, first = np.unique(np.floor(xs / (2 * size)), return_index=True)
         for x in xs[first].tolist():
@@ -733,6 +209,7 @@ class _RowAxis(pg.AxisItem):
         super().__init__("left")
         self._styles: dict[str, str] = {}
         self._muted = QColor("#5B636E")
+        self.drawn_labels: list[str] = []  # labels the last paint drew (tests check that none is dropped)
         self.setStyle(tickLength=0, autoExpandTextSpace=False, tickTextOffset=10, hideOverlappingLabels=True)
 
     def set_rows(self, ticks: list[tuple[float, str, str]], muted: str) -> None:
@@ -757,6 +234,7 @@ class _RowAxis(pg.AxisItem):
         # Titles, lanes and group headers first; then row labels where they do not overlap
         # (rows thinner than a line of text keep every other label, or fewer).
         taken: list[QRectF] = []
+        self.drawn_labels = []
         for important in (True, False):
             for rect, flags, text in textSpecs:
                 style = self._styles.get(text, "row")
@@ -765,6 +243,7 @@ class _RowAxis(pg.AxisItem):
                 if not important and any(rect.intersects(t) for t in taken):
                     continue
                 taken.append(rect.adjusted(0, 1, 0, -1))
+                self.drawn_labels.append(text)
                 p.setFont(bold if important else base)
                 p.setPen(self._muted if style == "header" else pen.color())
                 p.drawText(rect, int(flags), text)
@@ -807,7 +286,14 @@ class _TimeViewBox(pg.ViewBox):
 
 _ROW = 1.0
 _MIN_VISIBLE_ROWS = 15.0
-_MIN_ROW_PX = 8.0
+#: Rows get at least this many pixels: the height of a row label, so that every row keeps its label.
+#: What does not fit then scrolls, with a scroll bar beside the plot saying so.
+_MIN_ROW_PX = 12.0
+#: Empty row units above the first row and below the last: room for the first label to be drawn whole.
+_TOP_PAD = 0.4
+_BOTTOM_PAD = 0.25
+#: Scroll bar steps per row unit.
+_BAR_STEPS = 100
 _HEADER = 0.85
 _SECTION_GAP = 0.35
 _BAND_GAP = 0.9
@@ -822,6 +308,88 @@ class _Row:
 
 
 _EMPTY_GIL = (np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+#: Rows per block of ``_Columns``: appending copies at most one block.
+_COLUMN_BLOCK = 1 << 17
+
+
+class _Columns:
+    """Parallel arrays appended to in blocks, so that a live tail costs its own size: a full block is
+    sealed and a new one started, rather than the whole store being copied to grow it."""
+
+    def __init__(self, *dtypes: type) -> None:
+        self._dtypes = dtypes
+        self._sealed: list[tuple[np.ndarray, ...]] = []
+        self._sealed_n = 0
+        self._tail = [np.empty(64, dtype=d) for d in dtypes]
+        self._tail_n = 0
+        self._view: tuple[np.ndarray, ...] | None = None
+
+    @property
+    def n(self) -> int:
+        return self._sealed_n + self._tail_n
+
+    def view(self) -> tuple[np.ndarray, ...]:
+        """Every row, as one array per column (joined on demand and cached until the next change)."""
+        if self._view is None:
+            tail = tuple(c[: self._tail_n] for c in self._tail)
+            self._view = tail if not self._sealed else tuple(
+                np.concatenate([block[i] for block in self._sealed] + [tail[i]]) for i in range(len(tail)))
+        return self._view
+
+    def tail(self) -> tuple[int, tuple[np.ndarray, ...]]:
+        """The rows of the open block and the index of its first row."""
+        return self._sealed_n, tuple(c[: self._tail_n] for c in self._tail)
+
+    def last(self) -> tuple[np.ndarray, ...]:
+        """The last row (empty arrays when there is none)."""
+        if self._tail_n or not self._sealed:
+            return tuple(c[max(self._tail_n - 1, 0): self._tail_n] for c in self._tail)
+        return tuple(c[-1:] for c in self._sealed[-1])
+
+    def blocks(self, column: int) -> list[np.ndarray]:
+        """One column as its blocks, without joining them."""
+        return [block[column] for block in self._sealed] + [self._tail[column][: self._tail_n]]
+
+    def truncate(self, n: int) -> None:
+        if n >= self.n:
+            return
+        self._view = None
+        if n >= self._sealed_n:
+            self._tail_n = n - self._sealed_n
+            return
+        # Into a sealed block: rare (a segment older than a whole block closed late); start over.
+        keep = tuple(c[:n].copy() for c in self.view())
+        self.__init__(*self._dtypes)
+        self.extend(*keep)
+
+    def extend(self, *arrays: np.ndarray) -> None:
+        k = len(arrays[0])
+        if not k:
+            return
+        self._view = None
+        if self._tail_n + k > _COLUMN_BLOCK and self._tail_n:
+            self._sealed.append(tuple(c[: self._tail_n] for c in self._tail))
+            self._sealed_n += self._tail_n
+            self._tail = [np.empty(min(max(k, 64), _COLUMN_BLOCK), dtype=d) for d in self._dtypes]
+            self._tail_n = 0
+        if self._tail_n + k > len(self._tail[0]):
+            capacity = max(self._tail_n + k, min(2 * len(self._tail[0]), _COLUMN_BLOCK))
+            grown = []
+            for c in self._tail:
+                g = np.empty(capacity, dtype=c.dtype)
+                g[: self._tail_n] = c[: self._tail_n]
+                grown.append(g)
+            self._tail = grown
+        for c, a in zip(self._tail, arrays, strict=True):
+            c[self._tail_n: self._tail_n + k] = a
+        self._tail_n += k
+
+
+def _gil_columns() -> _Columns:
+    # start ms, end ms, task, worker, colour, index of the segment in the trace
+    return _Columns(np.float64, np.float64, np.int64, np.int64, np.uint8, np.int64)
 
 
 @dataclass
@@ -848,11 +416,20 @@ class _Band:
     busy_from: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ms, per worker_ids: first occupation
     busy_to: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ms, per worker_ids: last occupation end
     open_seg: tuple[np.ndarray, ...] = ()  # the live run's open segments (task, worker, state, start, end)
-    gil: tuple[np.ndarray, ...] = _EMPTY_GIL  # closed running segments: start ms, end ms, task, worker; by start
-    gil_shade: int = 0  # shade of the last closed GIL segment, so that appended ones continue the alternation
-    gil_open: tuple[np.ndarray, ...] = _EMPTY_GIL  # open running segments, same columns
-    handoffs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    gil_cols: _Columns = field(default_factory=_gil_columns)  # closed running segments, by start
+    gil_open: tuple[np.ndarray, ...] = _EMPTY_GIL  # open running segments: start ms, end ms, task, worker
+    handoff_cols: _Columns = field(default_factory=lambda: _Columns(np.float64))  # hand-off times, sorted
     open_handoffs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    complete: bool = False  # whether the trace was complete when its subtitle was written
+
+    @property
+    def gil(self) -> tuple[np.ndarray, ...]:
+        """Closed running segments: start ms, end ms, task, worker; sorted by start."""
+        return self.gil_cols.view()[:4]
+
+    @property
+    def handoffs(self) -> np.ndarray:
+        return self.handoff_cols.view()[0]
 
     def layer(self, kind: str) -> str:
         return f"{self.index}:{kind}"
@@ -1004,6 +581,12 @@ class TimelineWidget(QWidget):
         self._follow = False
         self._follow_window: float | None = None
         self._cursor_ms: float | None = None
+        self._catch_up = QTimer(self)  # goes on with a live refresh that had more to pack than one turn's budget
+        self._catch_up.setSingleShot(True)
+        # 1 ms, not 0: a zero timer started while Qt activates timers may fire in the same pass,
+        # back to back with the refresh that started it, before the other due timers get their turn.
+        self._catch_up.setInterval(1)
+        self._catch_up.timeout.connect(self.refresh)
 
         self._legend = _Legend(self)
         self._row_axis = _RowAxis()
@@ -1025,6 +608,8 @@ class TimelineWidget(QWidget):
         self._plot.addItem(self._segments)
         self._handoffs: list[HandoffItem] = []
         self._notes: list[tuple[pg.TextItem, int]] = []  # (item, row it labels)
+        self._subtitles: list[tuple[_Band, pg.TextItem]] = []  # compare bands: what each ran
+        self._note_texts: dict[pg.TextItem, str] = {}  # each note's whole text (it may be shown elided)
         self._cursor = pg.InfiniteLine(angle=90, movable=True)
         self._cursor.setZValue(20)
         self._cursor.hide()
@@ -1032,12 +617,26 @@ class TimelineWidget(QWidget):
         self._plot.addItem(self._cursor, ignoreBounds=True)
         self._view.sigXRangeChanged.connect(self._place_notes)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        # Rows that do not fit scroll: the bar shows that there are more and lets the user get there.
+        self._rows_bar = QScrollBar(Qt.Orientation.Vertical, self)
+        self._rows_bar.hide()
+        self._rows_bar.valueChanged.connect(self._on_rows_scrolled)
+        self._view.sigYRangeChanged.connect(self._sync_rows_bar)
+        # The view's own height decides how many rows fit: it changes with docks and axes, not only
+        # when this widget is resized.
+        self._view.sigResized.connect(self._apply_y_range)
+        self._view.sigResized.connect(self._place_notes)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self._legend)
-        layout.addWidget(self._plot, 1)
+        plot_row = QHBoxLayout()
+        plot_row.setContentsMargins(0, 0, 0, 0)
+        plot_row.setSpacing(0)
+        plot_row.addWidget(self._plot, 1)
+        plot_row.addWidget(self._rows_bar)
+        layout.addLayout(plot_row, 1)
         self.set_dark(dark)
 
     # -- public API --------------------------------------------------------------------------
@@ -1055,24 +654,47 @@ class TimelineWidget(QWidget):
         """Show these runs: one trace alone, or several in stacked bands titled by ``labels``.
 
         ``labels`` defaults to each trace's model. Live traces may be passed; call :meth:`refresh`
-        when they change.
+        when they change. A complete trace is packed at once; a live one, or the same traces again
+        (the run just completed), is caught up a few ms at a time over the next turns of the event loop.
         """
         if labels is not None and len(labels) != len(traces):
             raise ValueError(f"set_traces: got {len(traces)} traces but {len(labels)} labels")
-        names = labels if labels is not None else [t.model for t in traces]
-        self._bands = [_Band(trace, str(name), i) for i, (trace, name) in enumerate(zip(traces, names, strict=True))]
-        self._rebuild()
+        names = [str(n) for n in (labels if labels is not None else [t.model for t in traces])]
+        same = len(traces) == len(self._bands) and all(
+            b.trace is t and b.label == name for b, t, name in zip(self._bands, traces, names, strict=False))
+        if same and traces and not any(self._layout_changed(b) for b in self._bands):
+            # The live runs just finished (the window shows them again, whole): keep what is already
+            # packed and add only the rest, over the next turns (or at the caller's refresh()),
+            # rather than packing every segment again now.
+            self._catch_up.start()
+        else:
+            self._bands = [_Band(trace, name, i) for i, (trace, name) in enumerate(zip(traces, names, strict=True))]
+            self._rebuild()
         self.fit_time()
 
     def refresh(self) -> None:
-        """Catch up with live traces: cheap when nothing changed, appends only the new tail."""
+        """Catch up with live traces: cheap when nothing changed, appends only the new tail.
+
+        A big tail is packed over several turns of the event loop (about ``_REFRESH_MS`` of work per
+        turn), so that one huge batch from the probe never freezes the window.
+        """
+        self._catch_up.stop()
         if any(self._layout_changed(b) for b in self._bands):
             self._rebuild()
         else:
+            behind = False
+            deadline = time.perf_counter() + _REFRESH_MS / 1000.0
             for band in self._bands:
-                if band.trace.generation != band.generation:
-                    self._load_band(band, full=False)
+                caught_up = band.trace.generation == band.generation
+                while not caught_up:
+                    caught_up = self._load_band(band, full=False, budget=_REFRESH_SLICE)
+                    if time.perf_counter() > deadline:
+                        break
+                behind |= not caught_up
             self._after_data()
+            self._update_subtitles()
+            if behind:
+                self._catch_up.start()
         if self._follow:
             self._apply_follow()
 
@@ -1196,6 +818,7 @@ class TimelineWidget(QWidget):
         return len(t.tasks) != band.n_tasks or len(t.workers) != band.n_workers or _gil_mode(t) != band.gil_mode
 
     def _rebuild(self) -> None:
+        self._catch_up.stop()
         self._segments.clear()
         self._rows = []
         y = 0.0
@@ -1208,7 +831,7 @@ class TimelineWidget(QWidget):
             self._plot.removeItem(item)
         for note, _ in self._notes:
             self._plot.removeItem(note)
-        self._handoffs, self._notes = [], []
+        self._handoffs, self._notes, self._subtitles, self._note_texts = [], [], [], {}
         th = theme(self._dark)
         for band in self._bands:
             handoff = HandoffItem()
@@ -1219,11 +842,17 @@ class TimelineWidget(QWidget):
             if band.gil_mode != "gil":
                 self._add_note(band.gil_row, _GIL_MODE_TEXT[band.gil_mode], italic=True)
             if compare:
-                self._add_note(band.gil_row - 1, _band_subtitle(band.trace), italic=False)
+                note = self._add_note(band.gil_row - 1, _band_subtitle(band.trace), italic=False)
+                self._subtitles.append((band, note))
+        behind = False
         for band in self._bands:
-            self._load_band(band, full=True)
-        self._apply_layout_decor()
+            # A live run joins with whatever it has so far; a big backlog is packed over the next turns.
+            budget = None if band.trace.complete else _REFRESH_SLICE
+            behind |= not self._load_band(band, full=True, budget=budget)
+        self._apply_layout_decor(reset_scroll=True)
         self._after_data()
+        if behind:
+            self._catch_up.start()
 
     def _add_row(self, kind: str, label: str, y: float, height: float) -> int:
         self._rows.append(_Row(kind, label, y, height))
@@ -1233,6 +862,7 @@ class TimelineWidget(QWidget):
         trace = band.trace
         band.top = y
         band.n_tasks, band.n_workers = len(trace.tasks), len(trace.workers)
+        band.complete = trace.complete
         band.gil_mode = _gil_mode(trace)
         if compare:
             self._add_row("title", band.label, y, _ROW)
@@ -1268,7 +898,7 @@ class TimelineWidget(QWidget):
         band.n_seen = 0
         return y
 
-    def _apply_layout_decor(self) -> None:
+    def _apply_layout_decor(self, reset_scroll: bool = False) -> None:
         th = theme(self._dark)
         ticks = []
         style = {"title": "title", "gil": "lane", "header": "header", "worker": "row", "task": "row"}
@@ -1285,31 +915,59 @@ class TimelineWidget(QWidget):
                 fills.append((band.top - _BAND_GAP / 2 - 0.015, 0.03, th.muted))
         self._backdrop.set_fills(fills)
         self._update_idle()
-        self._apply_y_range()
+        self._apply_y_range(reset_scroll=reset_scroll)
 
     def _update_idle(self) -> None:
         spans = [span for band in self._bands for span in self._idle_spans(band)]
         self._backdrop.set_spans(spans, state_colors(self._dark)["idle"])
         self._place_notes()
 
-    def _apply_y_range(self) -> None:
+    def _row_span(self) -> tuple[float, float]:
+        return -_TOP_PAD, self._rows[-1].top + self._rows[-1].height + _BOTTOM_PAD
+
+    def _apply_y_range(self, reset_scroll: bool = False) -> None:
         """Fit the rows to the height: a few rows must not become giant bars, hundreds stay readable.
 
-        Rows get at least _MIN_ROW_PX pixels; what does not fit scrolls (drag vertically).
+        Rows get at least _MIN_ROW_PX pixels, enough for their labels; what does not fit scrolls
+        (scroll bar, or drag vertically). New traces start scrolled to the top.
         """
         if not self._rows:
+            self._rows_bar.hide()
             return
-        top = -0.2
-        bottom = self._rows[-1].top + self._rows[-1].height + 0.2
-        height_px = max(self._view.height(), self._plot.height() * 0.8, 100.0)
+        top, bottom = self._row_span()
+        # Before the first layout the view has no height yet: guess from the plot's.
+        height_px = self._view.height() if self._view.height() > 50 else max(self._plot.height() * 0.8, 100.0)
         fits = height_px / _MIN_ROW_PX
         shown = min(max(bottom - top, _MIN_VISIBLE_ROWS), fits)
         scrolls = bottom - top > shown + 1e-9
         self._view.setMouseEnabled(x=True, y=scrolls)
         self._view.setLimits(yMin=top, yMax=max(bottom, top + shown), minYRange=shown, maxYRange=shown)
-        y0 = self._view.viewRange()[1][0] if scrolls else top
+        y0 = self._view.viewRange()[1][0] if scrolls and not reset_scroll else top
         y0 = min(max(y0, top), max(bottom - shown, top))
         self._view.setYRange(y0, y0 + shown, padding=0)
+        self._rows_bar.blockSignals(True)
+        self._rows_bar.setRange(0, round((bottom - top - shown) * _BAR_STEPS) if scrolls else 0)
+        self._rows_bar.setPageStep(max(1, round(shown * _BAR_STEPS)))
+        self._rows_bar.setSingleStep(_BAR_STEPS)
+        self._rows_bar.setValue(round((y0 - top) * _BAR_STEPS))
+        self._rows_bar.blockSignals(False)
+        self._rows_bar.setVisible(scrolls)
+
+    def _on_rows_scrolled(self, value: int) -> None:
+        if not self._rows:
+            return
+        top, _ = self._row_span()
+        y0, y1 = self._view.viewRange()[1]
+        start = top + value / _BAR_STEPS
+        self._view.setYRange(start, start + (y1 - y0), padding=0)
+
+    def _sync_rows_bar(self, *args) -> None:
+        if not self._rows or not self._rows_bar.isVisible():
+            return
+        top, _ = self._row_span()
+        self._rows_bar.blockSignals(True)
+        self._rows_bar.setValue(round((self._view.viewRange()[1][0] - top) * _BAR_STEPS))
+        self._rows_bar.blockSignals(False)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -1327,30 +985,28 @@ class TimelineWidget(QWidget):
             if len(band.task_rows) else np.full(len(task), -1, dtype=np.int64)
 
     def _occupies(self, band: _Band, worker: np.ndarray, state: np.ndarray) -> np.ndarray:
-        """Which segments occupy their worker, as ``Trace.worker_lanes`` counts it (an event loop is
-        occupied only by what runs on it; a thread also by its task's waits)."""
+        """Which segments occupy their worker, as ``Trace.worker_lanes`` counts it."""
         if not len(band.worker_ids):
             return np.zeros(len(worker), dtype=bool)
         pos = np.clip(np.searchsorted(band.worker_ids, worker), 0, len(band.worker_ids) - 1)
-        known = band.worker_ids[pos] == worker
-        loop = band.worker_loop[pos]
-        return known & np.where(loop, np.isin(state, _LOOP_OCCUPYING), np.isin(state, _THREAD_OCCUPYING))
+        return (band.worker_ids[pos] == worker) & _OCCUPYING[band.worker_loop[pos].view(np.uint8), state]
 
-    def _load_band(self, band: _Band, full: bool) -> None:
-        """Load a band's segments: all of them, or (``full=False``) only those added since last time.
+    def _load_band(self, band: _Band, full: bool, budget: int | None = None) -> bool:
+        """Load a band's segments: all of them, or (``full=False``) only those added since last time,
+        at most ``budget`` of them. Returns whether the band has caught up with its trace.
 
         Closed segments only ever get appended to a trace, so a live refresh packs just the new tail
         into the task rows, worker rows and GIL lane; the few open segments are redrawn each time.
         """
         trace = band.trace
         seg = trace.segments()
-        n = len(seg)
+        total = len(seg)
         item = self._segments
-        first = 0 if full or n < band.n_seen else band.n_seen
+        first = 0 if full or total < band.n_seen else band.n_seen
+        n = total if budget is None else min(total, first + budget)
         if first == 0:
             band.busy_from = np.full(len(band.worker_ids), np.inf)
             band.busy_to = np.full(len(band.worker_ids), -np.inf)
-            band.gil, band.gil_shade, band.handoffs = _EMPTY_GIL, 0, np.zeros(0)
         put = item.set_layer if first == 0 else item.append_layer
         tail = slice(first, n)
         task = seg.task[tail].astype(np.int64)
@@ -1368,8 +1024,11 @@ class TimelineWidget(QWidget):
         self._note_busy(band, worker[occ], start[occ], end[occ])
 
         run = state == _RUNNING
-        self._append_gil(band, start[run], end[run], task[run], worker[run].astype(np.int64), first == 0)
+        self._append_gil(band, start[run], end[run], task[run], worker[run].astype(np.int64), index[run], first == 0)
         band.n_seen = n
+        if n < total:
+            # Still behind: the open segments wait until the closed ones before them are in.
+            return False
 
         live = trace.open_segments() if not trace.complete else None
         if live is None or not len(live):
@@ -1379,6 +1038,7 @@ class TimelineWidget(QWidget):
         else:
             self._load_open(band, live)
         band.generation = trace.generation
+        return True
 
     def _note_busy(self, band: _Band, worker: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
         if not len(worker):
@@ -1388,23 +1048,50 @@ class TimelineWidget(QWidget):
         np.maximum.at(band.busy_to, pos, end)
 
     def _append_gil(self, band: _Band, start: np.ndarray, end: np.ndarray, task: np.ndarray, worker: np.ndarray,
-                    reset: bool) -> None:
-        old = band.gil
-        if not reset and len(old[0]) and len(start) and float(start.min()) < float(old[0][-1]):
-            # A segment closed late started before the lane's end: rebuild the lane in order.
-            start, end = np.concatenate([old[0], start]), np.concatenate([old[1], end])
-            task, worker = np.concatenate([old[2], task]), np.concatenate([old[3], worker])
-            old, reset = _EMPTY_GIL, True
-        prev_task = int(old[2][-1]) if len(old[2]) else -1
-        cols, color, handoffs, band.gil_shade = _gil_runs(start, end, task, worker, prev_task,
-                                                          0 if reset else band.gil_shade)
-        band.gil = tuple(np.concatenate([o, c]) for o, c in zip(old, cols, strict=True))
-        band.handoffs = np.concatenate([band.handoffs if not reset else np.zeros(0), handoffs])
+                    index: np.ndarray, reset: bool) -> None:
+        """Add closed running segments (``index``: their place in the trace) to the GIL lane, sorted by start.
+
+        A segment that closed late may start before the lane's end; then only the lane from that
+        point on is re-derived (shades and hand-offs), never the whole lane. Segments already drawn
+        keep their shade, so the alternation may repeat a shade once there: drawing stays append-only.
+        """
+        lane, handoffs = band.gil_cols, band.handoff_cols
+        if reset:
+            lane.truncate(0)
+            handoffs.truncate(0)
+        fresh = np.ones(len(start), dtype=bool)
+        base, old = lane.tail()
+        first = lane.n
+        if len(start) and lane.n and float(start.min()) < float(old[0][-1] if len(old[0]) else -math.inf):
+            if float(start.min()) < float(old[0][0]):
+                base, old = 0, lane.view()
+            first = base + int(np.searchsorted(old[0], float(start.min()), "right"))
+            k = first - base
+            start, end = np.concatenate([old[0][k:], start]), np.concatenate([old[1][k:], end])
+            task, worker = np.concatenate([old[2][k:], task]), np.concatenate([old[3][k:], worker])
+            index = np.concatenate([old[5][k:], index])
+            fresh = np.concatenate([np.zeros(lane.n - first, dtype=bool), fresh])
+        elif len(old[0]) == 0 and lane.n:
+            base, old = 0, lane.view()
+        k = first - base
+        prev_task = int(old[2][k - 1]) if k > 0 else -1
+        prev_shade = int(old[4][k - 1] == _RUNNING_ALT) if k > 0 else 0
+        order = np.argsort(start, kind="stable")
+        cols, color, times, _ = _gil_runs(start, end, task, worker, prev_task, prev_shade)
+        fresh, index = fresh[order], index[order]
+        if len(cols[0]):
+            base, (times_tail,) = handoffs.tail()
+            if not len(times_tail) or float(cols[0][0]) < float(times_tail[0]):
+                base, (times_tail,) = 0, handoffs.view()
+            handoffs.truncate(base + int(np.searchsorted(times_tail, float(cols[0][0]), "left")))
+        lane.truncate(first)
+        lane.extend(*cols, color, index)
+        handoffs.extend(times)
         if band.gil_mode != "gil":
-            cols = tuple(c[:0] for c in cols)
-            color = color[:0]
+            fresh[:] = False
         put = self._segments.set_layer if reset else self._segments.append_layer
-        put(band.layer("gil"), np.full(len(cols[0]), band.gil_row, np.int64), cols[0], cols[1], color)
+        put(band.layer("gil"), np.full(int(fresh.sum()), band.gil_row, np.int64), cols[0][fresh], cols[1][fresh],
+            color[fresh], index[fresh])
 
     def _load_open(self, band: _Band, live) -> None:
         item = self._segments
@@ -1418,13 +1105,16 @@ class TimelineWidget(QWidget):
         item.set_layer(band.layer("workers_open"), self._worker_row(band, live.worker[occ]), start[occ], end[occ],
                        live.state[occ], np.flatnonzero(occ))
         run = live.state == _RUNNING
-        prev_task = int(band.gil[2][-1]) if len(band.gil[2]) else -1
+        _, _, last_task, _, last_color, _ = band.gil_cols.last()
+        prev_task = int(last_task[0]) if len(last_task) else -1
+        prev_shade = int(last_color[0] == _RUNNING_ALT) if len(last_color) else 0
         cols, color, handoffs, _ = _gil_runs(start[run], end[run], task[run], live.worker[run].astype(np.int64),
-                                             prev_task, band.gil_shade)
+                                             prev_task, prev_shade)
         band.gil_open, band.open_handoffs = cols, handoffs
         if band.gil_mode != "gil":
             cols, color = tuple(c[:0] for c in cols), color[:0]
-        item.set_layer(band.layer("gil_open"), np.full(len(cols[0]), band.gil_row, np.int64), cols[0], cols[1], color)
+        item.set_layer(band.layer("gil_open"), np.full(len(cols[0]), band.gil_row, np.int64), cols[0], cols[1], color,
+                       np.flatnonzero(run)[np.argsort(start[run], kind="stable")])
 
     def _idle_spans(self, band: _Band) -> list[tuple[float, float, float, float]]:
         """(top, height, x0, x1) of each worker's idle backdrop: from its first occupation to its last,
@@ -1444,7 +1134,7 @@ class TimelineWidget(QWidget):
     def _after_data(self) -> None:
         for band, handoff in zip(self._bands, self._handoffs, strict=True):
             gil = self._rows[band.gil_row]
-            times = np.concatenate([band.handoffs, band.open_handoffs]) if band.gil_mode == "gil" else np.zeros(0)
+            times = [*band.handoff_cols.blocks(0), band.open_handoffs] if band.gil_mode == "gil" else []
             handoff.set_data(times, gil.top + gil.height * _ROW_INSET, gil.height * (1 - 2 * _ROW_INSET))
         if self._rows:
             self._update_idle()
@@ -1464,7 +1154,14 @@ class TimelineWidget(QWidget):
         else:
             self._view.setXRange(max(0.0, end - self._follow_window), max(end, self._follow_window), padding=0)
 
-    def _add_note(self, row: int, text: str, italic: bool) -> None:
+    def _update_subtitles(self) -> None:
+        """A compare band's subtitle says "running" until its run completes, then gives the makespan."""
+        for band, note in self._subtitles:
+            if band.complete != band.trace.complete:
+                band.complete = band.trace.complete
+                self._set_note_text(note, _band_subtitle(band.trace))
+
+    def _add_note(self, row: int, text: str, italic: bool) -> pg.TextItem:
         note = pg.TextItem(text, color=theme(self._dark).muted, anchor=(0, 0.5))
         font = QFont()
         font.setPointSizeF(9.0)
@@ -1473,13 +1170,26 @@ class TimelineWidget(QWidget):
         note.setZValue(12)
         self._plot.addItem(note, ignoreBounds=True)
         self._notes.append((note, row))
+        self._note_texts[note] = text
+        self._place_notes()
+        return note
+
+    def _set_note_text(self, note: pg.TextItem, text: str) -> None:
+        self._note_texts[note] = text
+        self._place_notes()
 
     def _place_notes(self, *args) -> None:
-        """Keep notes at the left edge of the view: they label rows, not moments."""
+        """Keep notes at the left edge of the view: they label rows, not moments. A note longer than
+        the view is cut with an ellipsis rather than by the view's edge."""
         x0, x1 = self.visible_range_ms()
+        room = max(int(self._view.width() * 0.99) - 8, 40)
         for note, row in self._notes:
             r = self._rows[row]
             note.setPos(x0 + (x1 - x0) * 0.004, r.top + r.height / 2)
+            full = self._note_texts.get(note, "")
+            shown = QFontMetrics(note.textItem.font()).elidedText(full, Qt.TextElideMode.ElideRight, room)
+            if shown != note.textItem.toPlainText():
+                note.setText(shown)
 
     # -- interaction -------------------------------------------------------------------------
     def _scrub(self, ms: float) -> None:
@@ -1519,11 +1229,16 @@ class TimelineWidget(QWidget):
         elif kind in ("open", "workers_open"):
             task, worker, state, start, end = (int(a[i]) for a in band.open_seg)
         else:
-            s, e, t, w = band.gil if kind == "gil" else band.gil_open
-            ms0, ms1 = float(s[i]), float(e[i])
-            info = trace.tasks[int(t[i])] if 0 <= int(t[i]) < len(trace.tasks) else None
-            who = info.label if info else f"task {int(t[i])}"
-            return (f"GIL held by {who} on {band.worker_labels.get(int(w[i]), 'worker ?')}\n"
+            # GIL lane payloads point at the running segment: in the trace, or among the open ones.
+            if kind == "gil":
+                seg = trace.segments()
+                t, w, s, e = int(seg.task[i]), int(seg.worker[i]), int(seg.start[i]), int(seg.end[i])
+            else:
+                t, w, _, s, e = (int(a[i]) for a in band.open_seg)
+            ms0, ms1 = s / _NS_PER_MS, e / _NS_PER_MS
+            info = trace.tasks[t] if 0 <= t < len(trace.tasks) else None
+            who = info.label if info else f"task {t}"
+            return (f"GIL held by {who} on {band.worker_labels.get(w, 'worker ?')}\n"
                     f"from {format_ms(ms0)} for {format_ms(ms1 - ms0)}")
         name = STATES[state] if 0 <= state < len(STATES) else "?"
         ms0, ms1 = start / _NS_PER_MS, end / _NS_PER_MS
