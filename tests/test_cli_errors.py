@@ -47,6 +47,7 @@ def assert_one_line(result: subprocess.CompletedProcess, code: int, *needles: st
         (GOOD.replace("count = 2", "count = 5000\nrepeat = 1000000"), ["step executions", "lower count or repeat"]),
         ('name = "x"\n', ["groups", "non-empty array"]),
         (GOOD + "colour = 1\n", ["unknown key 'colour'"]),
+        (GOOD + "[run]\npeer_delay_ms = -1\n", ["[run].peer_delay_ms", "at least 0"]),
     ],
 )
 def test_bad_scenarios_exit_1_with_the_file_and_field(tmp_toml, text, needles):

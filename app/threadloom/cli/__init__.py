@@ -71,7 +71,7 @@ def _dispatch_internal(argv: list[str]) -> bool:
     if argv[:1] == ["--probe-echo"]:
         from ..probe.echo import serve
 
-        serve()
+        serve(float(argv[1]) if len(argv) > 1 else 0.0)
         return True
     return False
 

@@ -40,6 +40,7 @@ class RunRequest:
             "switch_interval_ms": self.switch_interval_ms,
             "pool_size": self.pool_size,
             "recording": self.recording,
+            "peer_delay_ms": self.scenario.peer_delay_ms,
         }
 
     @property

@@ -7,6 +7,7 @@ prints its port on stdout and exits when its stdin closes.
 
 from __future__ import annotations
 
+import heapq
 import os
 import selectors
 import socket
@@ -18,7 +19,14 @@ import time
 _PING = struct.Struct("<qq")
 
 
-def serve() -> None:
+def serve(delay_s: float = 0.0) -> None:
+    """Echo 16-byte pings; with ``delay_s``, answer each one that much later.
+
+    The delay stands for a server that takes a moment to answer (a LAN, a
+    database). Without it, loopback answers in tens of microseconds, which on
+    some machines is quicker than a thread waking up, and that changes who
+    wins the race for the GIL.
+    """
     raise_fd_limit()
     listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
     listener.setblocking(False)
@@ -28,9 +36,15 @@ def serve() -> None:
     sys.stdout.flush()
     threading.Thread(target=_exit_on_eof, daemon=True).start()
     pending = {}
+    due = []  # heap of (due_ns, sequence, conn, tag)
+    sequence = 0
+    delay_ns = int(delay_s * 1e9)
     size = _PING.size
     while True:
-        for key, _ in sel.select():
+        timeout = None
+        if due:
+            timeout = max(0.0, (due[0][0] - time.monotonic_ns()) / 1e9)
+        for key, _ in sel.select(timeout):
             if key.data is None:
                 conn, _ = listener.accept()
                 conn.setblocking(False)
@@ -49,16 +63,34 @@ def serve() -> None:
                 conn.close()
                 continue
             buf = pending[conn] + data
-            replies = []
+            tags = []
             while len(buf) >= size:
-                _, tag = _PING.unpack_from(buf)
+                tags.append(_PING.unpack_from(buf)[1])
                 buf = buf[size:]
-                replies.append(_PING.pack(time.monotonic_ns(), tag))
             pending[conn] = buf
-            if replies:
-                conn.setblocking(True)
-                conn.sendall(b"".join(replies))
-                conn.setblocking(False)
+            if delay_ns:
+                arrived = time.monotonic_ns()
+                for tag in tags:
+                    sequence += 1
+                    heapq.heappush(due, (arrived + delay_ns, sequence, conn, tag))
+            elif tags:
+                _reply(conn, tags)
+        now = time.monotonic_ns()
+        while due and due[0][0] <= now:
+            _, _, conn, tag = heapq.heappop(due)
+            if conn in pending:
+                _reply(conn, [tag])
+
+
+def _reply(conn: socket.socket, tags: list) -> None:
+    stamp = time.monotonic_ns()
+    conn.setblocking(True)
+    try:
+        conn.sendall(b"".join(_PING.pack(stamp, tag) for tag in tags))
+    except OSError:
+        pass
+    finally:
+        conn.setblocking(False)
 
 
 def _exit_on_eof() -> None:
@@ -82,4 +114,4 @@ def raise_fd_limit() -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    serve(float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)

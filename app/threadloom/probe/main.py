@@ -57,10 +57,11 @@ class ProbeRun:
             raise self.worker_errors[0]
 
     def start_peer(self) -> int:
+        delay_s = "%r" % (float(self.config.get("peer_delay_ms") or 0) / 1000)
         if getattr(sys, "frozen", False):
-            cmd = [sys.executable, "--probe-echo"]
+            cmd = [sys.executable, "--probe-echo", delay_s]
         else:
-            cmd = [sys.executable, "-m", "threadloom.probe.echo"]
+            cmd = [sys.executable, "-m", "threadloom.probe.echo", delay_s]
         self.peer = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         line = self.peer.stdout.readline()
         if not line.strip().isdigit():
@@ -94,6 +95,7 @@ class ProbeRun:
             },
             "gil_enabled": _gil_enabled(),
             "switch_interval_ms": switch_ms,
+            "peer_delay_ms": float(config.get("peer_delay_ms") or 0),
             "pool_size": self.pool_size,
             "cpu_count": self.cpu_count,
             "pid": os.getpid(),

@@ -37,7 +37,9 @@ MAX_STEP_EXECUTIONS = 5_000_000
 MAX_SWITCH_INTERVAL_MS = 1_000.0
 
 _TOP_KEYS = {"name", "description", "run", "groups"}
-_RUN_KEYS = {"model", "switch_interval_ms", "pool_size"}
+_RUN_KEYS = {"model", "switch_interval_ms", "pool_size", "peer_delay_ms"}
+#: Longest answer delay of the echo peer for net steps, in ms.
+MAX_PEER_DELAY_MS = 1_000.0
 _GROUP_KEYS = {"name", "count", "repeat", "steps"}
 
 
@@ -63,6 +65,7 @@ class Scenario:
     model: str | None = None
     switch_interval_ms: float | None = None
     pool_size: int | None = None
+    peer_delay_ms: float = 0.0
     source: str = "<scenario>"
     text: str = field(default="", repr=False, compare=False)
 
@@ -138,6 +141,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     pool = run.get("pool_size")
     if pool is not None:
         pool = v.integer(pool, "[run].pool_size", 1, MAX_POOL)
+    peer_delay = v.number(run.get("peer_delay_ms", 0), "[run].peer_delay_ms", 0.0, MAX_PEER_DELAY_MS)
 
     raw_groups = data.get("groups")
     if not isinstance(raw_groups, list) or not raw_groups:
@@ -182,7 +186,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             f"{source}: count x repeat x steps comes to {executions:,} step executions; "
             f"at most {MAX_STEP_EXECUTIONS:,} fit in memory (lower count or repeat)"
         )
-    return Scenario(name, description, tuple(groups), model, switch, pool, source, text)
+    return Scenario(name, description, tuple(groups), model, switch, pool, peer_delay, source, text)
 
 
 class _Validator:
