@@ -134,7 +134,8 @@ def median_running_slice_ms(trace: Trace) -> float | None:
     A slice is an uninterrupted stretch of ``running``. The OS may preempt a
     thread that holds the GIL (the trace shows a short ``ready`` gap) while no
     other thread can run Python: that does not end the slice, because the GIL
-    did not change hands. Only tasks whose groups do ``cpu`` steps count.
+    did not change hands. Only tasks whose groups do ``cpu`` steps count, and
+    only stretches at least as long as the probe's gap threshold.
     """
     cpu_groups = {g for g, kinds in trace.header.get("groups", {}).items() if "cpu" in kinds}
     seg = trace.segments()
@@ -170,4 +171,8 @@ def median_running_slice_ms(trace: Trace) -> float | None:
     last = np.zeros(len(first), dtype=np.int64)
     np.maximum.at(last, tenure_id, run_idx)
     lengths = end[last] - start[first]
-    return float(np.median(lengths)) / _NS_PER_MS
+    # Stretches shorter than the GIL-loss threshold are the bookkeeping between
+    # other steps (a wake-up, a send), not CPU-bound work, and below what the
+    # probe can resolve anyway.
+    lengths = lengths[lengths >= int(trace.header.get("gap_threshold_ns", 0))]
+    return float(np.median(lengths)) / _NS_PER_MS if len(lengths) else None
