@@ -27,23 +27,9 @@ steps = [{ net = 1 }, { io = 5 }]
 """
 
 
-def _children_of(pid: int) -> set[int]:
-    kids = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
-            kids.add(int(entry.name))
-    return kids
-
-
-def _group_members(pgid: int) -> set[int]:
-    members = set()
+def _processes() -> list[tuple[int, str, int, int]]:
+    """(pid, state, ppid, pgid) of every process, from /proc."""
+    out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -51,9 +37,17 @@ def _group_members(pgid: int) -> set[int]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.add(int(entry.name))
-    return members
+        out.append((int(entry.name), fields[0], int(fields[1]), int(fields[2])))
+    return out
+
+
+def _children_of(pid: int) -> set[int]:
+    return {child for child, _, ppid, _ in _processes() if ppid == pid}
+
+
+def _group_members(pgid: int) -> set[int]:
+    # A zombie has ended; it only waits for a parent (or PID 1) to collect it.
+    return {member for member, state, _, group in _processes() if group == pgid and state != "Z"}
 
 
 def _wait_for(predicate, timeout: float = 30.0, what: str = ""):

@@ -44,18 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"threadloom {__version__}")
     parser.add_argument(
-        "--install-desktop", action="store_true",
+        "--install-desktop",
+        action="store_true",
         help="install the desktop entry and icons for this user (Linux) and exit",
     )
-    parser.add_argument(
-        "--uninstall-desktop", action="store_true", help="remove what --install-desktop wrote and exit"
-    )
+    parser.add_argument("--uninstall-desktop", action="store_true", help="remove what --install-desktop wrote and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in _commands():
         doc = (type(command).__doc__ or "").strip()
         summary = doc.splitlines()[0] if doc else ""
-        p = sub.add_parser(command.name, help=summary, description=doc,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            command.name, help=summary, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         command.prepare_parser(p)
         p.set_defaults(handler=command)
     return parser

@@ -14,6 +14,7 @@ from ..model import Trace
 from ..probe.models import MODELS
 from ..scenario import Scenario
 from .outputs import check_writable, write_atomic
+from .run import parse_ms
 
 
 class RenderCommand:
@@ -84,15 +85,7 @@ def saved_scenario(saved) -> Scenario | None:
 
 
 def parse_at(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        ms = float(value)
-    except ValueError:
-        ms = -1.0
-    if not ms >= 0 or ms == float("inf"):
-        raise UsageError(f"--at: must be a time in ms, 0 or more, got {value!r}")
-    return ms
+    return None if value is None else parse_ms(value, "--at")
 
 
 def use_offscreen_qt() -> None:

@@ -33,7 +33,10 @@ class RunCommand:
     def prepare_parser(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("scenario", help="scenario file, or a preset name (see `threadloom presets`)")
         parser.add_argument(
-            "--model", "-m", action="append", metavar="M",
+            "--model",
+            "-m",
+            action="append",
+            metavar="M",
             help=f"model to run, repeatable or comma-separated: {', '.join(MODEL_NAMES)} "
             "(default: the scenario's [run].model, else threads)",
         )
@@ -42,7 +45,9 @@ class RunCommand:
         parser.add_argument("--interpreter", metavar="PATH", help="Python that runs the probe (default: this one)")
         parser.add_argument("--json", metavar="OUT", help='write {"runs": [...]} metrics to OUT')
         parser.add_argument("--save", metavar="OUT.tlrun", help="save the run(s) to reopen later (`threadloom open`)")
-        parser.add_argument("--trace", metavar="OUT.json", help="write Chrome trace event JSON (Perfetto, chrome://tracing)")
+        parser.add_argument(
+            "--trace", metavar="OUT.json", help="write Chrome trace event JSON (Perfetto, chrome://tracing)"
+        )
         parser.add_argument("--csv", metavar="OUT.csv", help="write one row per segment (spreadsheets, pandas)")
         parser.add_argument(
             "--screenshot", metavar="OUT", help="picture of the window after the run: OUT.png, .svg or .pdf (headless)"
@@ -105,19 +110,26 @@ def parse_models(values: list[str] | None) -> list[str]:
     return list(dict.fromkeys(models))
 
 
-def parse_switch_interval(value: str | None) -> float | None:
-    if value is None:
-        return None
+def parse_ms(
+    value: str, flag: str, *, minimum: float = 0.0, maximum: float = math.inf, open_low: bool = False
+) -> float:
+    """A duration flag in ms; bad values raise :class:`UsageError` naming the flag and the range."""
     try:
         ms = float(value)
     except ValueError:
         ms = math.nan
-    if not (math.isfinite(ms) and 0 < ms <= MAX_SWITCH_INTERVAL_MS):
-        raise UsageError(
-            f"--switch-interval: must be a number of ms greater than 0 and at most {MAX_SWITCH_INTERVAL_MS:g}, "
-            f"got {value!r}"
-        )
+    above = ms > minimum if open_low else ms >= minimum
+    if not (math.isfinite(ms) and above and ms <= maximum):
+        low = f"greater than {minimum:g}" if open_low else f"{minimum:g} or more"
+        high = f" and at most {maximum:g}" if math.isfinite(maximum) else ""
+        raise UsageError(f"{flag}: must be a number of ms {low}{high}, got {value!r}")
     return ms
+
+
+def parse_switch_interval(value: str | None) -> float | None:
+    if value is None:
+        return None
+    return parse_ms(value, "--switch-interval", maximum=MAX_SWITCH_INTERVAL_MS, open_low=True)
 
 
 def parse_pool_size(value: str | None) -> int | None:
