@@ -1,7 +1,7 @@
 """Qt-free models: the columnar trace and the metrics computed from it."""
 
 from .metrics import GroupMetrics, Latency, RunMetrics, compute_metrics
-from .trace import STATES, TaskInfo, Trace, WorkerInfo
+from .trace import STATES, TaskInfo, Trace, WorkerInfo, worker_labels
 
 __all__ = [
     "STATES",
@@ -12,4 +12,5 @@ __all__ = [
     "Trace",
     "WorkerInfo",
     "compute_metrics",
+    "worker_labels",
 ]

@@ -314,3 +314,21 @@ class Trace:
 
     def worker_records(self) -> list[dict[str, Any]]:
         return [dict(id=w.id, kind=w.kind, name=w.name, pid=w.pid) for w in self.workers.values()]
+
+
+def worker_labels(trace: Trace) -> dict[int, str]:
+    """Readable names for a trace's workers: "thread 3", "pool-thread 1", "loop", "process 12345"."""
+    counts: dict[str, int] = {}
+    for info in trace.workers.values():
+        counts[info.kind] = counts.get(info.kind, 0) + 1
+    seen: dict[str, int] = {}
+    labels: dict[int, str] = {}
+    for wid, info in sorted(trace.workers.items()):
+        seen[info.kind] = seen.get(info.kind, 0) + 1
+        if info.kind == "process":
+            labels[wid] = f"process {info.pid}"
+        elif info.kind in ("loop", "main") and counts[info.kind] == 1:
+            labels[wid] = "event loop" if info.kind == "loop" else "main thread"
+        else:
+            labels[wid] = f"{info.kind} {seen[info.kind]}"
+    return labels

@@ -203,4 +203,3 @@ class ScenarioEditor(QDialog):
         if scenario is not None:
             # Keep the typed text and a name a person recognises as the scenario's source.
             self.scenarioApplied.emit(scenario)
-

@@ -124,8 +124,10 @@ class RunController(QObject):
                     await session.run()
                 except RunStopped:
                     stopped, ok = True, False
-                    message = (f"Stopped {planned.label} at {session.trace.end_ns / 1e9:.2f} s; "
-                               "the partial trace is kept and shown.")
+                    message = (
+                        f"Stopped {planned.label} at {session.trace.end_ns / 1e9:.2f} s; "
+                        "the partial trace is kept and shown."
+                    )
                     break
                 except ProbeError as exc:
                     ok = False
@@ -136,8 +138,9 @@ class RunController(QObject):
                     ok, message = False, f"{planned.label}: {exc}"
                     break
             else:
-                ends = ", ".join(f"{label} {t.end_ns / 1e6:,.0f} ms" for t, label in
-                                 zip(self.traces(), self.labels(), strict=False))
+                ends = ", ".join(
+                    f"{label} {t.end_ns / 1e6:,.0f} ms" for t, label in zip(self.traces(), self.labels(), strict=False)
+                )
                 message = f"Finished: {ends}." if ends else "Finished."
         finally:
             self._running = False

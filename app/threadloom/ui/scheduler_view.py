@@ -15,7 +15,7 @@ from PySide6.QtCore import QEasingCurve, QPointF, QRectF, QSize, Qt, QVariantAni
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..model import STATES, Trace, WorkerInfo
+from ..model import STATES, Trace, WorkerInfo, worker_labels
 from .palette import state_color, theme
 
 _CODE = {name: code for code, name in enumerate(STATES)}
@@ -70,6 +70,7 @@ class Snapshot:
     total: int = 0
     group_kinds: dict[str, list[str]] = field(default_factory=dict)
     live: bool = False
+    worker_names: dict[int, str] = field(default_factory=dict)  # as the timeline's rows name them
 
     def in_state(self, state: str, kinds: tuple[str, ...] | None = None) -> list[TaskNow]:
         kind_of = {w.info.id: w.info.kind for w in self.workers}
@@ -88,7 +89,8 @@ class Snapshot:
         """
         kind_of = {w.info.id: w.info for w in self.workers}
         running = [
-            t for t in self.tasks
+            t
+            for t in self.tasks
             if t.state == "running" and (t.worker not in kind_of or kind_of[t.worker].kind != "process")
         ]
         return max(running, key=lambda t: (t.since_ns, t.id)) if running else None
@@ -125,7 +127,6 @@ class TraceIndex:
         prev = safe - 1
         has_prev = covers & (prev >= 0) & (self._task[np.clip(prev, 0, None)] == ids)
         return np.where(covers, idx, -1), np.where(has_prev, prev, -1)
-
 
     def history(self, task_id: int, t0_ns: int, t1_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The task's segments overlapping ``[t0_ns, t1_ns]``, clipped to it: (start, end, state)."""
@@ -189,6 +190,7 @@ def _fill_workers(snap: Snapshot, trace: Trace) -> None:
         if current is None or task.since_ns >= current.since_ns:
             occupant[task.worker] = task
     snap.workers = [WorkerNow(info, occupant.get(wid)) for wid, info in sorted(trace.workers.items())]
+    snap.worker_names = worker_labels(trace)
 
 
 def snapshot_at(trace: Trace, t_ns: int, index: TraceIndex | None = None) -> Snapshot:
@@ -207,8 +209,15 @@ def snapshot_at(trace: Trace, t_ns: int, index: TraceIndex | None = None) -> Sna
         info = trace.tasks[task_id]
         prev_state = STATES[index._state[p]] if p >= 0 and index._end[p] >= index._start[i] - 1000 else None
         snap.tasks.append(
-            TaskNow(int(task_id), info.label, info.group, STATES[index._state[i]], int(index._worker[i]),
-                    int(index._start[i]), prev_state)
+            TaskNow(
+                int(task_id),
+                info.label,
+                info.group,
+                STATES[index._state[i]],
+                int(index._worker[i]),
+                int(index._start[i]),
+                prev_state,
+            )
         )
     _fill_workers(snap, trace)
     return snap
@@ -267,8 +276,10 @@ def gil_caption(snap: Snapshot) -> str:
             return f"The GIL is changing hands: {ready[0].label} is about to take it."
         if ready:
             who = f"{ready[0].label} is" if len(ready) == 1 else f"{len(ready)} threads are"
-            return (f"Nobody runs Python at this instant although {who} ready: "
-                    "the OS has the process off its CPU (a busy machine).")
+            return (
+                f"Nobody runs Python at this instant although {who} ready: "
+                "the OS has the process off its CPU (a busy machine)."
+            )
         return "Nobody holds the GIL: every thread waits on I/O, a timer or a blocking call."
     head = f"{holder.label} holds the GIL"
     if holder.state == "running" and snap.t_ns - holder.since_ns > 0:
@@ -293,15 +304,21 @@ def loop_caption(snap: Snapshot) -> str:
     if blocked:
         b = blocked[0]
         frozen = len(ready) + len(waiting)
-        return (f"{b.label} made a blocking call {_ago(snap, b)} ago: the loop cannot turn, so {frozen} "
-                "coroutines are frozen, even those whose timers have fired.")
+        return (
+            f"{b.label} made a blocking call {_ago(snap, b)} ago: the loop cannot turn, so {frozen} "
+            "coroutines are frozen, even those whose timers have fired."
+        )
     if running:
         r = running[-1]
         if snap.t_ns - r.since_ns > 20e6:
-            return (f"{r.label} has run for {_ago(snap, r)} without an await: "
-                    f"{len(ready)} ready coroutines cannot run until it yields.")
-        return (f"The loop runs {r.label}; {len(ready)} coroutines wait their turn, "
-                f"{len(waiting)} wait on timers or sockets.")
+            return (
+                f"{r.label} has run for {_ago(snap, r)} without an await: "
+                f"{len(ready)} ready coroutines cannot run until it yields."
+            )
+        return (
+            f"The loop runs {r.label}; {len(ready)} coroutines wait their turn, "
+            f"{len(waiting)} wait on timers or sockets."
+        )
     if ready:
         return f"The loop is between coroutines: {len(ready)} are ready to run next."
     return f"The loop sleeps in select(): {len(waiting)} coroutines wait on timers or sockets."
@@ -313,8 +330,10 @@ def pool_caption(snap: Snapshot) -> str:
     busy = [w for w in workers if w.task is not None]
     if queued:
         verb = "are" if len(busy) != 1 else "is"
-        return (f"{len(queued)} tasks wait in the pool's queue: {len(busy)} of {len(workers)} workers {verb} busy, "
-                "and a task only starts when a worker is free.")
+        return (
+            f"{len(queued)} tasks wait in the pool's queue: {len(busy)} of {len(workers)} workers {verb} busy, "
+            "and a task only starts when a worker is free."
+        )
     if workers:
         return f"The queue is empty: {len(workers) - len(busy)} of {len(workers)} workers are idle."
     return "The queue is empty."
@@ -324,8 +343,7 @@ def process_caption(snap: Snapshot) -> str:
     procs = snap.workers_of("process")
     running = [w for w in procs if w.task and w.task.state in ("running", "native")]
     ready = [w for w in procs if w.task and w.task.state == "ready"]
-    text = (f"Each process has its own interpreter and GIL: {len(running)} run Python at once "
-            f"on {snap.cpu_count} cores.")
+    text = f"Each process has its own interpreter and GIL: {len(running)} run Python at once on {snap.cpu_count} cores."
     if ready:
         text += f" {len(ready)} wait for a free core."
     return text
@@ -363,8 +381,10 @@ _LESSONS = {
 def lesson(snap: Snapshot) -> str:
     """One paragraph on what this model teaches (empty when the GIL is off: the captions say it)."""
     if not snap.gil_enabled and snap.model in ("threads", "thread-pool"):
-        return ("This interpreter has no GIL: threads running Python code really run at once, so there is no "
-                "token to wait for.")
+        return (
+            "This interpreter has no GIL: threads running Python code really run at once, so there is no "
+            "token to wait for."
+        )
     return _LESSONS.get(snap.model, "")
 
 
@@ -507,9 +527,12 @@ class SchedulerView(QWidget):
         th = theme(self._dark)
         p.setPen(QColor(th.muted))
         p.setFont(self._font(11))
-        p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                   "The scheduler view shows who holds the GIL, who waits for it, the pool's queue and the "
-                   "event loop, at any instant of a run.\n\nRun a scenario (Ctrl+R), then scrub or play the replay.")
+        p.drawText(
+            r,
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            "The scheduler view shows who holds the GIL, who waits for it, the pool's queue and the "
+            "event loop, at any instant of a run.\n\nRun a scenario (Ctrl+R), then scrub or play the replay.",
+        )
 
     def _paint_header(self, p: QPainter, r: QRectF, snap: Snapshot) -> float:
         th = theme(self._dark)
@@ -517,15 +540,18 @@ class SchedulerView(QWidget):
         p.setFont(self._font(13, True))
         when = "live" if snap.live else "at"
         title = f"{self._label or snap.model}  ·  {when} {snap.t_ns / 1e6:,.2f} ms"
-        p.drawText(QRectF(r.left(), r.top(), r.width(), 22), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   title)
+        p.drawText(
+            QRectF(r.left(), r.top(), r.width(), 22), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title
+        )
         p.setFont(self._font(9))
         p.setPen(QColor(th.muted))
         gil = "GIL on" if snap.gil_enabled else "no GIL"
         switch = f" · switch interval {snap.switch_interval_ms:g} ms" if snap.switch_interval_ms else ""
         active = len(snap.tasks)
-        sub = (f"{snap.model} · {gil}{switch} · {snap.cpu_count} CPUs\n"
-               f"{snap.done} of {snap.total} tasks done · {active} active · {snap.not_started} not started yet")
+        sub = (
+            f"{snap.model} · {gil}{switch} · {snap.cpu_count} CPUs\n"
+            f"{snap.done} of {snap.total} tasks done · {active} active · {snap.not_started} not started yet"
+        )
         p.drawText(QRectF(r.left(), r.top() + 24, r.width(), 32), Qt.AlignmentFlag.AlignLeft, sub)
         return r.top() + 64
 
@@ -534,8 +560,10 @@ class SchedulerView(QWidget):
         if snap.total and not snap.tasks and sections:
             # Before the first task and after the last, the usual captions would explain nothing.
             if snap.done == snap.total:
-                note = (f"All {snap.total} tasks are done ({snap.t_ns / 1e6:,.1f} ms). Press Space to replay the run "
-                        "in slow motion, or scrub the replay bar.")
+                note = (
+                    f"All {snap.total} tasks are done ({snap.t_ns / 1e6:,.1f} ms). Press Space to replay the run "
+                    "in slow motion, or scrub the replay bar."
+                )
             else:
                 note = "No task has been submitted yet at this instant."
             sections = [(t, f, "") for t, f, _c in sections]
@@ -558,10 +586,15 @@ class SchedulerView(QWidget):
             sections.append(("PROCESSES ON CORES", self._paint_processes, process_caption(snap)))
         if self._index is not None and not snap.live and snap.tasks:
             window_ms = history_window_ns(snap.switch_interval_ms) / 1e6
-            sections.append((f"THE LAST {window_ms:g} MS", self._paint_history,
-                             f"Each row is one task's last {window_ms:g} ms, the present on the right. Vermilion is "
-                             "ready: able to run but waiting for the GIL (or its turn on the loop); amber is queued: "
-                             "waiting for a free worker."))
+            sections.append(
+                (
+                    f"THE LAST {window_ms:g} MS",
+                    self._paint_history,
+                    f"Each row is one task's last {window_ms:g} ms, the present on the right. Vermilion is "
+                    "ready: able to run but waiting for the GIL (or its turn on the loop); amber is queued: "
+                    "waiting for a free worker.",
+                )
+            )
         return sections
 
     def _paint_section(self, p: QPainter, box: QRectF, title: str, painter, caption: str) -> float:
@@ -613,15 +646,19 @@ class SchedulerView(QWidget):
         p.setPen(QColor(th.foreground))
         p.setFont(self._font(9.5, True))
         fm = QFontMetricsF(p.font())
-        p.drawText(QRectF(text_r.left(), text_r.top(), text_r.width(), text_r.height() / 2),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   fm.elidedText(card.title, Qt.TextElideMode.ElideRight, text_r.width()))
+        p.drawText(
+            QRectF(text_r.left(), text_r.top(), text_r.width(), text_r.height() / 2),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(card.title, Qt.TextElideMode.ElideRight, text_r.width()),
+        )
         p.setFont(self._font(8.5))
         p.setPen(QColor(th.muted) if card.state in ("idle", "io") else QColor(th.foreground))
         fm = QFontMetricsF(p.font())
-        p.drawText(QRectF(text_r.left(), text_r.center().y(), text_r.width(), text_r.height() / 2),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   fm.elidedText(card.detail, Qt.TextElideMode.ElideRight, text_r.width()))
+        p.drawText(
+            QRectF(text_r.left(), text_r.center().y(), text_r.width(), text_r.height() / 2),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(card.detail, Qt.TextElideMode.ElideRight, text_r.width()),
+        )
         if card.task_id is not None:
             self._token_anchor[card.task_id] = QPointF(card.rect.right() - 16, card.rect.center().y())
 
@@ -648,23 +685,28 @@ class SchedulerView(QWidget):
             hidden = len(workers) - len(keep)
             shown = sorted(keep, key=lambda w: w.info.id)
         holder = snap.gil_holder
+        labels = snap.worker_names
         cards = []
         for i, w in enumerate(shown):
             row, col = divmod(i, cols)
             rect = QRectF(r.left() + col * (width + 8), r.top() + row * (h + 8), width, h)
             task = w.task
-            if w.info.kind == "loop":
-                title = f"{w.info.name} (event loop)"
-            elif w.info.kind == "pool-thread" or (task and task.label != w.info.name):
-                title = w.info.name + (f" · {task.label}" if task else "")
+            if w.info.kind == "thread" and task and task.label == w.info.name:
+                title = w.info.name  # one thread per task, named after it
             else:
-                title = w.info.name
+                # The same names as the timeline's worker rows.
+                title = labels.get(w.info.id, w.info.name) + (f" · {task.label}" if task else "")
             state = task.state if task else "idle"
             detail = _DOING.get(state, state)
             if state == "ready" and task is not None:
                 detail = f"ready: waits for the GIL, {_ago(snap, task)}"
-            elif state == "running" and task is not None and snap.gil_enabled and holder is not None \
-                    and task.id != holder.id:
+            elif (
+                state == "running"
+                and task is not None
+                and snap.gil_enabled
+                and holder is not None
+                and task.id != holder.id
+            ):
                 detail = "runs Python: the GIL is changing hands"
             elif w.info.kind == "loop" and state == "running":
                 detail = "holds the GIL, runs the loop"
@@ -706,8 +748,9 @@ class SchedulerView(QWidget):
                 x = card.rect.left() if card.rect.left() > target.x() else card.rect.right()
                 start = QPointF(x, card.rect.center().y())
             else:
-                start = QPointF(card.rect.center().x(), card.rect.top() if card.rect.top() > target.y()
-                                else card.rect.bottom())
+                start = QPointF(
+                    card.rect.center().x(), card.rect.top() if card.rect.top() > target.y() else card.rect.bottom()
+                )
             p.drawLine(start, target)
 
     def _paint_token(self, p: QPainter, snap: Snapshot) -> None:
@@ -727,12 +770,14 @@ class SchedulerView(QWidget):
         p.drawEllipse(pos, radius, radius)
         p.setPen(QColor("#2B2100"))
         p.setFont(self._font(7.5, True))
-        p.drawText(QRectF(pos.x() - radius, pos.y() - radius, 2 * radius, 2 * radius), Qt.AlignmentFlag.AlignCenter,
-                   "GIL")
+        p.drawText(
+            QRectF(pos.x() - radius, pos.y() - radius, 2 * radius, 2 * radius), Qt.AlignmentFlag.AlignCenter, "GIL"
+        )
 
     # chips ----------------------------------------------------------------
-    def _paint_chips(self, p: QPainter, r: QRectF, labels: list[str], state: str, max_rows: int,
-                     frozen: bool = False) -> float:
+    def _paint_chips(
+        self, p: QPainter, r: QRectF, labels: list[str], state: str, max_rows: int, frozen: bool = False
+    ) -> float:
         """Labels as small rounded chips, flowing left to right; the overflow becomes ``+N``."""
         th = theme(self._dark)
         p.setFont(self._font(8.5))
@@ -839,28 +884,46 @@ class SchedulerView(QWidget):
         p.drawText(QRectF(ring.left(), ring.top() + d * 0.22, d, 16), Qt.AlignmentFlag.AlignCenter, what)
         p.setFont(self._font(10, True))
         fm = QFontMetricsF(p.font())
-        p.drawText(QRectF(ring.left() + 6, ring.center().y() - 10, d - 12, 20), Qt.AlignmentFlag.AlignCenter,
-                   fm.elidedText(who, Qt.TextElideMode.ElideRight, d - 16))
+        p.drawText(
+            QRectF(ring.left() + 6, ring.center().y() - 10, d - 12, 20),
+            Qt.AlignmentFlag.AlignCenter,
+            fm.elidedText(who, Qt.TextElideMode.ElideRight, d - 16),
+        )
         if state == "blocked":
             p.setFont(self._font(8))
-            p.drawText(QRectF(ring.left(), ring.center().y() + 10, d, 16), Qt.AlignmentFlag.AlignCenter,
-                       f"for {_ago(snap, blocked[0])}")
+            p.drawText(
+                QRectF(ring.left(), ring.center().y() + 10, d, 16),
+                Qt.AlignmentFlag.AlignCenter,
+                f"for {_ago(snap, blocked[0])}",
+            )
         # Right of the ring: who is next (ready) and who waits on the outside world (io).
         x = ring.right() + 16
         col = QRectF(x, r.top(), r.right() - x, r.height())
         p.setFont(self._font(8.5, True))
         p.setPen(QColor(th.foreground))
-        p.drawText(QRectF(col.left(), col.top(), col.width(), 16), Qt.AlignmentFlag.AlignLeft,
-                   f"Ready, waiting their turn ({len(ready)})" + ("  - frozen" if blocked and ready else ""))
-        h1 = self._paint_chips(p, QRectF(col.left(), col.top() + 18, col.width(), 60), [t.label for t in ready],
-                               "ready", 2, frozen=bool(blocked))
+        p.drawText(
+            QRectF(col.left(), col.top(), col.width(), 16),
+            Qt.AlignmentFlag.AlignLeft,
+            f"Ready, waiting their turn ({len(ready)})" + ("  - frozen" if blocked and ready else ""),
+        )
+        h1 = self._paint_chips(
+            p,
+            QRectF(col.left(), col.top() + 18, col.width(), 60),
+            [t.label for t in ready],
+            "ready",
+            2,
+            frozen=bool(blocked),
+        )
         if not ready:
             h1 = self._none(p, QRectF(col.left(), col.top() + 18, col.width(), 20))
         y2 = col.top() + 18 + h1 + 8
         p.setFont(self._font(8.5, True))
         p.setPen(QColor(th.foreground))
-        p.drawText(QRectF(col.left(), y2, col.width(), 16), Qt.AlignmentFlag.AlignLeft,
-                   f"Waiting on timers and sockets ({len(waiting)})")
+        p.drawText(
+            QRectF(col.left(), y2, col.width(), 16),
+            Qt.AlignmentFlag.AlignLeft,
+            f"Waiting on timers and sockets ({len(waiting)})",
+        )
         h2 = self._paint_chips(p, QRectF(col.left(), y2 + 18, col.width(), 60), [t.label for t in waiting], "io", 2)
         if not waiting:
             h2 = self._none(p, QRectF(col.left(), y2 + 18, col.width(), 20))
@@ -894,8 +957,13 @@ class SchedulerView(QWidget):
             p.drawText(core.adjusted(8, 3, -8, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, f"CORE {i}")
             if i < len(on_core):
                 w = on_core[i]
-                card = _Card(core.adjusted(5, 16, -5, -5), f"pid {w.info.pid} · {w.task.label}",
-                             _DOING.get(w.task.state, w.task.state).replace("the GIL", "its GIL"), w.task.state, None)
+                card = _Card(
+                    core.adjusted(5, 16, -5, -5),
+                    f"pid {w.info.pid} · {w.task.label}",
+                    _DOING.get(w.task.state, w.task.state).replace("the GIL", "its GIL"),
+                    w.task.state,
+                    None,
+                )
                 self._paint_card(p, card)
                 # Its own GIL: a small token on the card.
                 c = QPointF(card.rect.right() - 13, card.rect.center().y())
@@ -907,8 +975,10 @@ class SchedulerView(QWidget):
                 p.drawText(QRectF(c.x() - 9, c.y() - 9, 18, 18), Qt.AlignmentFlag.AlignCenter, "GIL")
         y = r.top() + h + 8
         if off_core:
-            labels = [f"pid {w.info.pid}: {w.task.label} ({w.task.state})" if w.task else f"pid {w.info.pid}: idle"
-                      for w in off_core]
+            labels = [
+                f"pid {w.info.pid}: {w.task.label} ({w.task.state})" if w.task else f"pid {w.info.pid}: idle"
+                for w in off_core
+            ]
             p.setFont(self._font(8.5, True))
             p.setPen(QColor(th.foreground))
             p.drawText(QRectF(r.left(), y, r.width(), 16), Qt.AlignmentFlag.AlignLeft, "Off core")
@@ -936,9 +1006,11 @@ class SchedulerView(QWidget):
         y = r.top()
         for task in tasks:
             p.setPen(QColor(th.foreground))
-            p.drawText(QRectF(r.left(), y, label_w - 8, row_h),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       fm.elidedText(task.label, Qt.TextElideMode.ElideMiddle, label_w - 8))
+            p.drawText(
+                QRectF(r.left(), y, label_w - 8, row_h),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(task.label, Qt.TextElideMode.ElideMiddle, label_w - 8),
+            )
             p.fillRect(QRectF(bar_x, y + 1, bar_w, row_h - 2), QColor(th.band))
             start, end, state = index.history(task.id, t0, t1)
             for code in np.unique(state):
@@ -961,8 +1033,11 @@ class SchedulerView(QWidget):
         p.setFont(self._font(7.5))
         p.drawText(QRectF(bar_x, y + 2, bar_w, 12), Qt.AlignmentFlag.AlignLeft, f"-{window / 1e6:g} ms")
         p.drawText(QRectF(bar_x, y + 2, bar_w, 12), Qt.AlignmentFlag.AlignRight, "now")
-        p.drawText(QRectF(bar_x, y + 2, bar_w, 12), Qt.AlignmentFlag.AlignHCenter,
-                   f"ticks every {step / 1e6:g} ms (the switch interval)")
+        p.drawText(
+            QRectF(bar_x, y + 2, bar_w, 12),
+            Qt.AlignmentFlag.AlignHCenter,
+            f"ticks every {step / 1e6:g} ms (the switch interval)",
+        )
         return y + 14 - r.top()
 
     def _paint_lesson(self, p: QPainter, space: QRectF, snap: Snapshot) -> None:

@@ -62,8 +62,9 @@ class _Bucket:
     tail costs only its own size.
     """
 
-    def __init__(self, exp: int, start: np.ndarray, end: np.ndarray, row: np.ndarray, color: np.ndarray,
-                 payload: np.ndarray) -> None:
+    def __init__(
+        self, exp: int, start: np.ndarray, end: np.ndarray, row: np.ndarray, color: np.ndarray, payload: np.ndarray
+    ) -> None:
         self.exp = exp  # lengths are in [2**(exp-1), 2**exp) ms
         self._cols = {"start": start, "end": end, "row": row, "color": color, "payload": payload}
         self.n = len(start)
@@ -106,7 +107,7 @@ class _Bucket:
             self._argb = grown
             self._argb_version = version
         if self._argb_n < self.n:
-            self._argb[self._argb_n: self.n] = table[self.color[self._argb_n:]]
+            self._argb[self._argb_n : self.n] = table[self.color[self._argb_n :]]
             self._argb_n = self.n
         return self._argb[: self.n]
 
@@ -128,20 +129,21 @@ class _Bucket:
                 grown[:n] = col[:n]
                 self._cols[name] = grown
         for name in _COLUMNS:
-            self._cols[name][n: n + k] = getattr(other, name)
+            self._cols[name][n : n + k] = getattr(other, name)
         first = int(np.searchsorted(self.start, other.start[0], "right")) if n else 0
         self.n = n + k
         if first < n:
-            order = np.argsort(self._cols["start"][first: n + k], kind="stable")
+            order = np.argsort(self._cols["start"][first : n + k], kind="stable")
             for name in _COLUMNS:
                 col = self._cols[name]
-                col[first: n + k] = col[first: n + k][order]
+                col[first : n + k] = col[first : n + k][order]
             self._argb_n = min(self._argb_n, first)
         self.maxlen = max(self.maxlen, other.maxlen)
 
 
-def _bucketise(start: np.ndarray, end: np.ndarray, row: np.ndarray, color: np.ndarray,
-               payload: np.ndarray) -> dict[int, _Bucket]:
+def _bucketise(
+    start: np.ndarray, end: np.ndarray, row: np.ndarray, color: np.ndarray, payload: np.ndarray
+) -> dict[int, _Bucket]:
     length = np.maximum(end - start, 0.0)
     exp = np.clip(np.frexp(length)[1], -40, 40).astype(np.int16)
     order = np.lexsort((start, exp))
@@ -181,8 +183,9 @@ class _Layer:
         self.row_max = -1
         self.levels: dict[int, _Level] = {}  # power-of-two bin width exponent -> level of detail
 
-    def add(self, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray,
-            payload: np.ndarray | None) -> None:
+    def add(
+        self, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray, payload: np.ndarray | None
+    ) -> None:
         n = len(start)
         if not n:
             return
@@ -190,8 +193,11 @@ class _Layer:
         end = np.maximum(np.asarray(end, dtype=np.float64), start)
         row = np.asarray(row, dtype=np.int64)
         color = np.asarray(color, dtype=np.uint8)
-        payload = np.arange(self.count, self.count + n, dtype=np.int64) if payload is None else \
-            np.asarray(payload, dtype=np.int64)
+        payload = (
+            np.arange(self.count, self.count + n, dtype=np.int64)
+            if payload is None
+            else np.asarray(payload, dtype=np.int64)
+        )
         chunk = _bucketise(start, end, row, color, payload)
         self.count += n
         self.x_min = min(self.x_min, float(start.min()))
@@ -199,8 +205,9 @@ class _Layer:
         # A bincount, not np.unique: no sort of the whole tail just to learn which few rows it touches.
         lo, hi = int(row.min()), int(row.max())
         self.rows.update((np.flatnonzero(np.bincount(row)) if lo >= 0 else np.unique(row)).tolist())
-        self.row_min, self.row_max = (lo, hi) if self.row_max < self.row_min else \
-            (min(self.row_min, lo), max(self.row_max, hi))
+        self.row_min, self.row_max = (
+            (lo, hi) if self.row_max < self.row_min else (min(self.row_min, lo), max(self.row_max, hi))
+        )
         # Keep the levels of detail that can take the new segments in place; drop the others.
         for k, level in list(self.levels.items()):
             if not level.absorb(chunk, self):
@@ -258,8 +265,19 @@ class _Level:
     def _rasterise(self, buckets: list[_Bucket], min_len: float) -> None:
         sx = 1.0 / self.bin_ms
         x1 = self.x0 + self.cells.shape[1] * self.bin_ms
-        _rasterise(buckets, self.x0, x1, sx, -self.x0 * sx, self.cells.shape[1], self.cells.reshape(-1),
-                   self.rows, lambda b, lo, hi: b.color[lo:hi] + np.uint8(1), None, min_len)
+        _rasterise(
+            buckets,
+            self.x0,
+            x1,
+            sx,
+            -self.x0 * sx,
+            self.cells.shape[1],
+            self.cells.reshape(-1),
+            self.rows,
+            lambda b, lo, hi: b.color[lo:hi] + np.uint8(1),
+            None,
+            min_len,
+        )
 
     def absorb(self, chunk: dict[int, _Bucket], layer: _Layer) -> bool:
         """Merge new segments in, growing to new rows or to the right; False when the level cannot
@@ -304,9 +322,19 @@ class _Level:
         self.cells.reshape(-1)[first + np.arange(int(counts.sum()))] = np.repeat(value, counts)
 
 
-def _rasterise(buckets: list[_Bucket], x0: float, x1: float, sx: float, shift: float, ncols: int,
-               cells: np.ndarray, row_index: np.ndarray | None, values, wide: list | None,
-               min_len: float) -> tuple[int, int]:
+def _rasterise(
+    buckets: list[_Bucket],
+    x0: float,
+    x1: float,
+    sx: float,
+    shift: float,
+    ncols: int,
+    cells: np.ndarray,
+    row_index: np.ndarray | None,
+    values,
+    wide: list | None,
+    min_len: float,
+) -> tuple[int, int]:
     """Merge the segments of ``buckets`` overlapping [x0, x1] that are narrower than ``_CELL_MAX_PX`` into
     ``cells`` (rows x ``ncols`` flattened; column = ``x * sx + shift``); collect the wider ones in ``wide``.
 
@@ -408,16 +436,30 @@ class SegmentItem(pg.GraphicsObject):
         self._layers.clear()
         self._data_changed()
 
-    def set_layer(self, name: str, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray,
-                  payload: np.ndarray | None = None) -> None:
+    def set_layer(
+        self,
+        name: str,
+        row: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        color: np.ndarray,
+        payload: np.ndarray | None = None,
+    ) -> None:
         """Replace a layer. ``payload`` (default: position in the arrays) comes back from :meth:`segment_at`."""
         layer = _Layer()
         layer.add(row, start, end, color, payload)
         self._layers[name] = layer
         self._data_changed()
 
-    def append_layer(self, name: str, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray,
-                     payload: np.ndarray | None = None) -> None:
+    def append_layer(
+        self,
+        name: str,
+        row: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        color: np.ndarray,
+        payload: np.ndarray | None = None,
+    ) -> None:
         """Add segments to a layer (created if missing): only the new ones are packed."""
         self._layers.setdefault(name, _Layer()).add(row, start, end, color, payload)
         self._data_changed()
@@ -443,8 +485,8 @@ class SegmentItem(pg.GraphicsObject):
             return QRectF()
         x0 = min(lay.x_min for lay in layers)
         x1 = max(lay.x_max for lay in layers)
-        y0 = float(self._row_top[r0: r1 + 1].min())
-        y1 = float((self._row_top[r0: r1 + 1] + self._row_height[r0: r1 + 1]).max())
+        y0 = float(self._row_top[r0 : r1 + 1].min())
+        y1 = float((self._row_top[r0 : r1 + 1] + self._row_height[r0 : r1 + 1]).max())
         return QRectF(x0, y0, max(x1 - x0, 1e-9), y1 - y0)
 
     # -- QGraphicsItem contract --------------------------------------------------------------
@@ -492,8 +534,19 @@ class SegmentItem(pg.GraphicsObject):
                 # Sub-pixel work was done once for this zoom level; only sample it per pixel column.
                 lod += self._sample_level(layer, level, grid, col0, ncols, sx, tx)
                 min_len = _CELL_MAX_PX * level.bin_ms
-            n_vis, n_lod = _rasterise(layer.ordered(), x0, x1, sx, shift, ncols, cells, None,
-                                      lambda b, lo, hi: b.argb(self._argb, self._color_version)[lo:hi], wide, min_len)
+            n_vis, n_lod = _rasterise(
+                layer.ordered(),
+                x0,
+                x1,
+                sx,
+                shift,
+                ncols,
+                cells,
+                None,
+                lambda b, lo, hi: b.argb(self._argb, self._color_version)[lo:hi],
+                wide,
+                min_len,
+            )
             visible += n_vis
             lod += n_lod
         # Rows scrolled out of view were merged with the rest (the work is per segment, not per row);
@@ -544,8 +597,18 @@ class SegmentItem(pg.GraphicsObject):
         col = nz - row * ncols
         return col[starts], col[stops - 1] + 1, row[starts], color.astype(np.uint8)
 
-    def _draw_wide(self, p: QPainter, wide: list, runs: tuple[np.ndarray, ...] | None, sx: float, tx: float,
-                   col0: int, ncols: int, row_y: np.ndarray, row_h: np.ndarray) -> int:
+    def _draw_wide(
+        self,
+        p: QPainter,
+        wide: list,
+        runs: tuple[np.ndarray, ...] | None,
+        sx: float,
+        tx: float,
+        col0: int,
+        ncols: int,
+        row_y: np.ndarray,
+        row_h: np.ndarray,
+    ) -> int:
         """One drawRects per colour for the wide segments (ms) and the cell runs (pixel columns)."""
         parts_x0, parts_x1, parts_r, parts_c = [], [], [], []
         for s, e, r, c in wide:
@@ -613,8 +676,9 @@ class SegmentItem(pg.GraphicsObject):
             del layer.levels[stale]
         return level
 
-    def _sample_level(self, layer: _Layer, level: _Level, grid: np.ndarray, col0: int, ncols: int, sx: float,
-                      tx: float) -> int:
+    def _sample_level(
+        self, layer: _Layer, level: _Level, grid: np.ndarray, col0: int, ncols: int, sx: float, tx: float
+    ) -> int:
         """Copy a level's cells under each pixel column into the frame's cells; returns cells written."""
         centers = (np.arange(col0, col0 + ncols) + 0.5 - tx) / sx
         bins = np.floor((centers - level.x0) / level.bin_ms).astype(np.int64)
@@ -628,8 +692,8 @@ class SegmentItem(pg.GraphicsObject):
         sub = np.where(sub != 0, sub, nxt)
         lut = np.concatenate([[0], self._argb]).astype(np.uint32)
         block = lut[sub]
-        target = grid[level.rows][:, cols[0]:cols[-1] + 1]
-        grid[level.rows, cols[0]:cols[-1] + 1] = np.where(block != 0, block, target)
+        target = grid[level.rows][:, cols[0] : cols[-1] + 1]
+        grid[level.rows, cols[0] : cols[-1] + 1] = np.where(block != 0, block, target)
         return int(np.count_nonzero(sub))
 
     def _cell_image(self, nrows: int, ncols: int) -> tuple[QImage, np.ndarray]:
@@ -645,8 +709,16 @@ class SegmentItem(pg.GraphicsObject):
         return image, cells
 
     @staticmethod
-    def _draw_cells(p: QPainter, image: QImage, cells: np.ndarray, nrows: int, ncols: int, col0: int,
-                    row_y: np.ndarray, row_h: np.ndarray) -> int:
+    def _draw_cells(
+        p: QPainter,
+        image: QImage,
+        cells: np.ndarray,
+        nrows: int,
+        ncols: int,
+        col0: int,
+        row_y: np.ndarray,
+        row_h: np.ndarray,
+    ) -> int:
         rows = np.flatnonzero(cells.reshape(nrows, ncols).any(axis=1))
         # Python floats, not numpy scalars: PySide6 6.12 mis-counts references on numpy scalars.
         ys, hs = row_y[rows].tolist(), row_h[rows].tolist()

@@ -93,8 +93,11 @@ class StateBar(QWidget):
     def set_state_ms(self, state_ms: dict[str, float]) -> None:
         self._state_ms = {s: state_ms.get(s, 0.0) for s in STATES if s != "idle"}
         total = sum(self._state_ms.values())
-        lines = [f"{s}: {fmt_ms(v)} ({v / total:.0%}) - {STATE_DESCRIPTIONS[s]}" for s, v in self._state_ms.items()
-                 if total > 0]
+        lines = [
+            f"{s}: {fmt_ms(v)} ({v / total:.0%}) - {STATE_DESCRIPTIONS[s]}"
+            for s, v in self._state_ms.items()
+            if total > 0
+        ]
         self.setToolTip("Time the tasks spent in each state, added over all tasks:\n" + "\n".join(lines))
         self.update()
 
@@ -149,16 +152,21 @@ class SummaryStrip(QWidget):
         super().__init__(parent)
         self.metrics: RunMetrics | None = None
         self.makespan = _Tile("Makespan", "Wall-clock time from the first task's submission to the last one's end.")
-        self.latency = _Tile("Latency p50 / p95 / p99",
-                             "Per task: from submission to completion. p95 = 95% of the tasks took at most this.")
-        self.waiting = _Tile("Ready, waiting to run",
-                             "Time tasks could have run but waited, added over all tasks: for the GIL (threads), "
-                             "for their turn on the event loop (coroutines) or for a CPU (processes). The pool-queue "
-                             "figure is time spent submitted but not yet picked up by a worker.")
+        self.latency = _Tile(
+            "Latency p50 / p95 / p99",
+            "Per task: from submission to completion. p95 = 95% of the tasks took at most this.",
+        )
+        self.waiting = _Tile(
+            "Ready, waiting to run",
+            "Time tasks could have run but waited, added over all tasks: for the GIL (threads), "
+            "for their turn on the event loop (coroutines) or for a CPU (processes). The pool-queue "
+            "figure is time spent submitted but not yet picked up by a worker.",
+        )
         self.cpu = _Tile("CPU utilization", "Time spent running (Python or native code) over makespan x CPUs.")
         self.memory = _Tile("Peak memory / threads", "Largest resident memory and thread count the probe reached.")
-        self.switches = _Tile("Context switches",
-                              "Voluntary + involuntary OS context switches of the probe process (getrusage).")
+        self.switches = _Tile(
+            "Context switches", "Voluntary + involuntary OS context switches of the probe process (getrusage)."
+        )
         self.states = StateBar(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -208,8 +216,10 @@ class SummaryStrip(QWidget):
         self.cpu.set(f"{m.cpu_utilization:.0%}", f"of {m.cpu_count} CPUs")
         self.memory.set(_fmt_mb(m.peak_rss_mb), f"{_fmt_int(m.peak_threads)} threads at most")
         slice_ms = m.median_running_slice_ms
-        self.switches.set(_fmt_int(m.context_switches),
-                          f"median slice {fmt_ms(slice_ms)}" if slice_ms is not None else "voluntary + involuntary")
+        self.switches.set(
+            _fmt_int(m.context_switches),
+            f"median slice {fmt_ms(slice_ms)}" if slice_ms is not None else "voluntary + involuntary",
+        )
         self.states.set_state_ms(m.state_ms)
 
 
@@ -230,19 +240,44 @@ def _num(value: float | None) -> float | None:
 _ROWS: tuple[_Row, ...] = (
     _Row("switch interval", lambda m: m.switch_interval_ms, lambda v: f"{v:g} ms", 0, "sys.setswitchinterval"),
     _Row("pool size", lambda m: m.pool_size, lambda v: "-" if v is None else str(v), 0, "workers in the pool"),
-    _Row("interpreter", lambda m: f"{m.interpreter.get('implementation', '?')} {m.interpreter.get('version', '?')}"
-         + ("" if m.gil_enabled else " (no GIL)"), str, 0, "the Python that ran the workload"),
+    _Row(
+        "interpreter",
+        lambda m: (
+            f"{m.interpreter.get('implementation', '?')} {m.interpreter.get('version', '?')}"
+            + ("" if m.gil_enabled else " (no GIL)")
+        ),
+        str,
+        0,
+        "the Python that ran the workload",
+    ),
     _Row("makespan", lambda m: m.makespan_ms, fmt_ms, -1, "first submission to last completion", 1.0),
     _Row("latency p50", lambda m: m.latency_ms.p50, fmt_ms, -1, "median task latency", 1.0),
     _Row("latency p95", lambda m: m.latency_ms.p95, fmt_ms, -1, "95th percentile task latency", 1.0),
     _Row("latency p99", lambda m: m.latency_ms.p99, fmt_ms, -1, "99th percentile task latency", 1.0),
-    _Row("ready, waiting to run", lambda m: m.ready_ms, fmt_ms, -1,
-         "time ready but not running (waiting for the GIL, the loop or a CPU), over all tasks", 1.0),
+    _Row(
+        "ready, waiting to run",
+        lambda m: m.ready_ms,
+        fmt_ms,
+        -1,
+        "time ready but not running (waiting for the GIL, the loop or a CPU), over all tasks",
+        1.0,
+    ),
     _Row("waiting in a queue", lambda m: m.queued_ms, fmt_ms, -1, "time submitted but not yet started", 1.0),
-    _Row("CPU utilization", lambda m: m.cpu_utilization, lambda v: "-" if v is None else f"{v:.0%}", +1,
-         "running time over makespan x CPUs", 0.01),
-    _Row("median running slice", lambda m: m.median_running_slice_ms, fmt_ms, 0,
-         "how long a CPU-bound thread keeps the GIL at a time"),
+    _Row(
+        "CPU utilization",
+        lambda m: m.cpu_utilization,
+        lambda v: "-" if v is None else f"{v:.0%}",
+        +1,
+        "running time over makespan x CPUs",
+        0.01,
+    ),
+    _Row(
+        "median running slice",
+        lambda m: m.median_running_slice_ms,
+        fmt_ms,
+        0,
+        "how long a CPU-bound thread keeps the GIL at a time",
+    ),
     _Row("peak memory", lambda m: m.peak_rss_mb, _fmt_mb, -1, "largest resident memory", 1.0),
     _Row("peak threads", lambda m: m.peak_threads, _fmt_int, 0, "largest number of threads"),
     _Row("context switches", lambda m: m.context_switches, _fmt_int, -1, "OS context switches of the probe"),
@@ -274,8 +309,10 @@ class CompareTable(QTableWidget):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(21)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.setToolTip("Green: the best run for that metric; red: the worst, with how many times worse it is. "
-                        "Settings that differ between runs are in bold.")
+        self.setToolTip(
+            "Green: the best run for that metric; red: the worst, with how many times worse it is. "
+            "Settings that differ between runs are in bold."
+        )
         self._dark = False
         self._metrics: list[RunMetrics] = []
         self._labels: list[str] = []

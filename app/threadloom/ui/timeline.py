@@ -38,7 +38,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QPainter, QPixmap, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
-from threadloom.model import STATES, Trace
+from threadloom.model import STATES, Trace, worker_labels
 
 from .palette import STATE_DESCRIPTIONS, state_colors, state_legend_items, theme
 from .segment_item import PaintStats, SegmentItem
@@ -117,8 +117,14 @@ class HandoffItem(pg.GraphicsObject):
             return
         t = p.transform()
         sx, tx, sy, ty = t.m11(), t.dx(), t.m22(), t.dy()
-        ranges = [(times, int(np.searchsorted(times, view.left(), "left")),
-                   int(np.searchsorted(times, view.right(), "right"))) for times in self._times]
+        ranges = [
+            (
+                times,
+                int(np.searchsorted(times, view.left(), "left")),
+                int(np.searchsorted(times, view.right(), "right")),
+            )
+            for times in self._times
+        ]
         n = sum(hi - lo for _, lo, hi in ranges)
         width_px = view.width() * sx
         if not n or n * _HANDOFF_MIN_SPACING_PX > width_px:
@@ -334,8 +340,11 @@ class _Columns:
         """Every row, as one array per column (joined on demand and cached until the next change)."""
         if self._view is None:
             tail = tuple(c[: self._tail_n] for c in self._tail)
-            self._view = tail if not self._sealed else tuple(
-                np.concatenate([block[i] for block in self._sealed] + [tail[i]]) for i in range(len(tail)))
+            self._view = (
+                tail
+                if not self._sealed
+                else tuple(np.concatenate([block[i] for block in self._sealed] + [tail[i]]) for i in range(len(tail)))
+            )
         return self._view
 
     def tail(self) -> tuple[int, tuple[np.ndarray, ...]]:
@@ -345,7 +354,7 @@ class _Columns:
     def last(self) -> tuple[np.ndarray, ...]:
         """The last row (empty arrays when there is none)."""
         if self._tail_n or not self._sealed:
-            return tuple(c[max(self._tail_n - 1, 0): self._tail_n] for c in self._tail)
+            return tuple(c[max(self._tail_n - 1, 0) : self._tail_n] for c in self._tail)
         return tuple(c[-1:] for c in self._sealed[-1])
 
     def blocks(self, column: int) -> list[np.ndarray]:
@@ -383,7 +392,7 @@ class _Columns:
                 grown.append(g)
             self._tail = grown
         for c, a in zip(self._tail, arrays, strict=True):
-            c[self._tail_n: self._tail_n + k] = a
+            c[self._tail_n : self._tail_n + k] = a
         self._tail_n += k
 
 
@@ -435,24 +444,6 @@ class _Band:
         return f"{self.index}:{kind}"
 
 
-def worker_labels(trace: Trace) -> dict[int, str]:
-    """Readable names for a trace's workers: "thread 3", "pool-thread 1", "loop", "process 12345"."""
-    counts: dict[str, int] = {}
-    for info in trace.workers.values():
-        counts[info.kind] = counts.get(info.kind, 0) + 1
-    seen: dict[str, int] = {}
-    labels: dict[int, str] = {}
-    for wid, info in sorted(trace.workers.items()):
-        seen[info.kind] = seen.get(info.kind, 0) + 1
-        if info.kind == "process":
-            labels[wid] = f"process {info.pid}"
-        elif info.kind in ("loop", "main") and counts[info.kind] == 1:
-            labels[wid] = "event loop" if info.kind == "loop" else "main thread"
-        else:
-            labels[wid] = f"{info.kind} {seen[info.kind]}"
-    return labels
-
-
 def _gil_mode(trace: Trace) -> str:
     if trace.model == "process-pool":
         return "processes"
@@ -486,8 +477,9 @@ def format_ms(ms: float) -> str:
     return f"{ms * 1000:.1f} \u00b5s"
 
 
-def _gil_runs(start: np.ndarray, end: np.ndarray, task: np.ndarray, worker: np.ndarray, prev_task: int,
-              prev_shade: int) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, int]:
+def _gil_runs(
+    start: np.ndarray, end: np.ndarray, task: np.ndarray, worker: np.ndarray, prev_task: int, prev_shade: int
+) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray, int]:
     """GIL lane segments from running segments (ms): sorted by start, a colour whose shade flips at each
     hand-off (continuing after ``prev_task`` drawn in ``prev_shade``), the hand-off times, the last shade."""
     order = np.argsort(start, kind="stable")
@@ -524,11 +516,18 @@ class _Legend(QWidget):
                 item.widget().deleteLater()
         fg = theme(dark).foreground
         for entry in state_legend_items(dark):
-            self._layout.addWidget(self._entry(QColor(entry.color), entry.state,
-                                               f"{entry.state}: {entry.description}", fg, square=True))
-        self._layout.addWidget(self._entry(QColor(fg), "GIL hand-off",
-                                           "GIL lane: the GIL passes from one task to the next (shown when zoomed in)",
-                                           fg, square=False))
+            self._layout.addWidget(
+                self._entry(QColor(entry.color), entry.state, f"{entry.state}: {entry.description}", fg, square=True)
+            )
+        self._layout.addWidget(
+            self._entry(
+                QColor(fg),
+                "GIL hand-off",
+                "GIL lane: the GIL passes from one task to the next (shown when zoomed in)",
+                fg,
+                square=False,
+            )
+        )
         self._layout.addStretch(1)
 
     @staticmethod
@@ -661,7 +660,8 @@ class TimelineWidget(QWidget):
             raise ValueError(f"set_traces: got {len(traces)} traces but {len(labels)} labels")
         names = [str(n) for n in (labels if labels is not None else [t.model for t in traces])]
         same = len(traces) == len(self._bands) and all(
-            b.trace is t and b.label == name for b, t, name in zip(self._bands, traces, names, strict=False))
+            b.trace is t and b.label == name for b, t, name in zip(self._bands, traces, names, strict=False)
+        )
         if same and traces and not any(self._layout_changed(b) for b in self._bands):
             # The live runs just finished (the window shows them again, whole): keep what is already
             # packed and add only the rest, over the next turns (or at the caller's refresh()),
@@ -825,8 +825,10 @@ class TimelineWidget(QWidget):
         compare = len(self._bands) > 1
         for band in self._bands:
             y = self._layout_band(band, y, compare) + _BAND_GAP
-        self._segments.set_rows(np.array([r.top + r.height * _ROW_INSET for r in self._rows]),
-                                np.array([r.height * (1 - 2 * _ROW_INSET) for r in self._rows]))
+        self._segments.set_rows(
+            np.array([r.top + r.height * _ROW_INSET for r in self._rows]),
+            np.array([r.height * (1 - 2 * _ROW_INSET) for r in self._rows]),
+        )
         for item in self._handoffs:
             self._plot.removeItem(item)
         for note, _ in self._notes:
@@ -881,8 +883,9 @@ class TimelineWidget(QWidget):
         band.worker_ids = np.array(ids, dtype=np.int64)
         band.worker_rows = np.array(rows, dtype=np.int64)
         band.worker_loop = np.array([trace.workers[w].kind == "loop" for w in ids], dtype=bool)
-        band.worker_pool = np.array([trace.workers[w].kind in ("pool-thread", "process", "loop") for w in ids],
-                                    dtype=bool)
+        band.worker_pool = np.array(
+            [trace.workers[w].kind in ("pool-thread", "process", "loop") for w in ids], dtype=bool
+        )
         n_ids = max((t.id for t in trace.tasks), default=-1) + 1
         band.task_rows = np.full(n_ids, -1, dtype=np.int64)
         for group in trace.groups():
@@ -981,8 +984,11 @@ class TimelineWidget(QWidget):
 
     def _task_row(self, band: _Band, task: np.ndarray) -> np.ndarray:
         valid = (task >= 0) & (task < len(band.task_rows))
-        return np.where(valid, band.task_rows[np.clip(task, 0, max(len(band.task_rows) - 1, 0))], -1) \
-            if len(band.task_rows) else np.full(len(task), -1, dtype=np.int64)
+        return (
+            np.where(valid, band.task_rows[np.clip(task, 0, max(len(band.task_rows) - 1, 0))], -1)
+            if len(band.task_rows)
+            else np.full(len(task), -1, dtype=np.int64)
+        )
 
     def _occupies(self, band: _Band, worker: np.ndarray, state: np.ndarray) -> np.ndarray:
         """Which segments occupy their worker, as ``Trace.worker_lanes`` counts it."""
@@ -1047,8 +1053,16 @@ class TimelineWidget(QWidget):
         np.minimum.at(band.busy_from, pos, start)
         np.maximum.at(band.busy_to, pos, end)
 
-    def _append_gil(self, band: _Band, start: np.ndarray, end: np.ndarray, task: np.ndarray, worker: np.ndarray,
-                    index: np.ndarray, reset: bool) -> None:
+    def _append_gil(
+        self,
+        band: _Band,
+        start: np.ndarray,
+        end: np.ndarray,
+        task: np.ndarray,
+        worker: np.ndarray,
+        index: np.ndarray,
+        reset: bool,
+    ) -> None:
         """Add closed running segments (``index``: their place in the trace) to the GIL lane, sorted by start.
 
         A segment that closed late may start before the lane's end; then only the lane from that
@@ -1090,8 +1104,14 @@ class TimelineWidget(QWidget):
         if band.gil_mode != "gil":
             fresh[:] = False
         put = self._segments.set_layer if reset else self._segments.append_layer
-        put(band.layer("gil"), np.full(int(fresh.sum()), band.gil_row, np.int64), cols[0][fresh], cols[1][fresh],
-            color[fresh], index[fresh])
+        put(
+            band.layer("gil"),
+            np.full(int(fresh.sum()), band.gil_row, np.int64),
+            cols[0][fresh],
+            cols[1][fresh],
+            color[fresh],
+            index[fresh],
+        )
 
     def _load_open(self, band: _Band, live) -> None:
         item = self._segments
@@ -1102,19 +1122,32 @@ class TimelineWidget(QWidget):
         ok = rows >= 0
         item.set_layer(band.layer("open"), rows[ok], start[ok], end[ok], live.state[ok], np.flatnonzero(ok))
         occ = self._occupies(band, live.worker, live.state)
-        item.set_layer(band.layer("workers_open"), self._worker_row(band, live.worker[occ]), start[occ], end[occ],
-                       live.state[occ], np.flatnonzero(occ))
+        item.set_layer(
+            band.layer("workers_open"),
+            self._worker_row(band, live.worker[occ]),
+            start[occ],
+            end[occ],
+            live.state[occ],
+            np.flatnonzero(occ),
+        )
         run = live.state == _RUNNING
         _, _, last_task, _, last_color, _ = band.gil_cols.last()
         prev_task = int(last_task[0]) if len(last_task) else -1
         prev_shade = int(last_color[0] == _RUNNING_ALT) if len(last_color) else 0
-        cols, color, handoffs, _ = _gil_runs(start[run], end[run], task[run], live.worker[run].astype(np.int64),
-                                             prev_task, prev_shade)
+        cols, color, handoffs, _ = _gil_runs(
+            start[run], end[run], task[run], live.worker[run].astype(np.int64), prev_task, prev_shade
+        )
         band.gil_open, band.open_handoffs = cols, handoffs
         if band.gil_mode != "gil":
             cols, color = tuple(c[:0] for c in cols), color[:0]
-        item.set_layer(band.layer("gil_open"), np.full(len(cols[0]), band.gil_row, np.int64), cols[0], cols[1], color,
-                       np.flatnonzero(run)[np.argsort(start[run], kind="stable")])
+        item.set_layer(
+            band.layer("gil_open"),
+            np.full(len(cols[0]), band.gil_row, np.int64),
+            cols[0],
+            cols[1],
+            color,
+            np.flatnonzero(run)[np.argsort(start[run], kind="stable")],
+        )
 
     def _idle_spans(self, band: _Band) -> list[tuple[float, float, float, float]]:
         """(top, height, x0, x1) of each worker's idle backdrop: from its first occupation to its last,
@@ -1224,8 +1257,13 @@ class TimelineWidget(QWidget):
         trace = band.trace
         if kind in ("tasks", "workers"):
             seg = trace.segments()
-            task, worker, state, start, end = (int(seg.task[i]), int(seg.worker[i]), int(seg.state[i]),
-                                               int(seg.start[i]), int(seg.end[i]))
+            task, worker, state, start, end = (
+                int(seg.task[i]),
+                int(seg.worker[i]),
+                int(seg.state[i]),
+                int(seg.start[i]),
+                int(seg.end[i]),
+            )
         elif kind in ("open", "workers_open"):
             task, worker, state, start, end = (int(a[i]) for a in band.open_seg)
         else:
@@ -1238,8 +1276,10 @@ class TimelineWidget(QWidget):
             ms0, ms1 = s / _NS_PER_MS, e / _NS_PER_MS
             info = trace.tasks[t] if 0 <= t < len(trace.tasks) else None
             who = info.label if info else f"task {t}"
-            return (f"GIL held by {who} on {band.worker_labels.get(w, 'worker ?')}\n"
-                    f"from {format_ms(ms0)} for {format_ms(ms1 - ms0)}")
+            return (
+                f"GIL held by {who} on {band.worker_labels.get(w, 'worker ?')}\n"
+                f"from {format_ms(ms0)} for {format_ms(ms1 - ms0)}"
+            )
         name = STATES[state] if 0 <= state < len(STATES) else "?"
         ms0, ms1 = start / _NS_PER_MS, end / _NS_PER_MS
         worker_text = band.worker_labels.get(worker, "none yet" if worker < 0 else f"worker {worker}")

@@ -167,8 +167,9 @@ class MainWindow(QMainWindow):
         self.summary_dock = QDockWidget("Summary", self)
         self.summary_dock.setObjectName("summaryDock")
         self.summary_dock.setWidget(self.bottom)
-        self.summary_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.summary_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.summary_dock)
@@ -196,8 +197,9 @@ class MainWindow(QMainWindow):
         self.controls_dock = QDockWidget("Run", self)
         self.controls_dock.setObjectName("controlsDock")
         self.controls_dock.setWidget(panel)
-        self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.controls_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
 
         # Right: the scheduler view ------------------------------------------------
@@ -242,8 +244,9 @@ class MainWindow(QMainWindow):
         self._restore()
         self._sync_scheduler_choices()
         if not self.status_message():
-            self.set_status("Pick a scenario and a model, then Run (Ctrl+R). Hover over any control to learn "
-                            "what it does.")
+            self.set_status(
+                "Pick a scenario and a model, then Run (Ctrl+R). Hover over any control to learn what it does."
+            )
 
     # -- public API ----------------------------------------------------------------------
     @property
@@ -290,8 +293,9 @@ class MainWindow(QMainWindow):
     def set_models(self, models: list[str]) -> None:
         self.controls.set_models(models)
 
-    def show_traces(self, traces: list[Trace], labels: list[str] | None = None, *,
-                    prepared: PreparedRuns | None = None) -> None:
+    def show_traces(
+        self, traces: list[Trace], labels: list[str] | None = None, *, prepared: PreparedRuns | None = None
+    ) -> None:
         """Display finished (or stopped) runs: timeline, summary or comparison, replay and scheduler.
 
         ``prepared`` (from :func:`prepare_runs`, computed off the GUI thread) saves recomputing
@@ -433,20 +437,28 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.file_menu = bar.addMenu("&File")
-        self._action(self.file_menu, "&Open Scenario…", self.open_scenario_dialog, ["Ctrl+O"],
-                     "Open a scenario TOML file")
-        self._action(self.file_menu, "&Edit Scenario…", self.open_editor, ["Ctrl+E"],
-                     "Edit the scenario's TOML, validated as you type")
+        self._action(
+            self.file_menu, "&Open Scenario…", self.open_scenario_dialog, ["Ctrl+O"], "Open a scenario TOML file"
+        )
+        self._action(
+            self.file_menu,
+            "&Edit Scenario…",
+            self.open_editor,
+            ["Ctrl+E"],
+            "Edit the scenario's TOML, validated as you type",
+        )
         self.recent_menu = self.file_menu.addMenu("Recent Scenarios")
         self.file_menu.addSeparator()
         self._quit_separator = self.file_menu.addSeparator()
         self.quit_action = self._action(self.file_menu, "&Quit", self.close, [QKeySequence.StandardKey.Quit, "Ctrl+Q"])
 
         run_menu = bar.addMenu("&Run")
-        self.run_action = self._action(run_menu, "&Run", self.start_run, ["Ctrl+R", "F5"],
-                                       "Run the scenario under every checked model")
-        self.stop_action = self._action(run_menu, "&Stop", self.stop_run, ["Escape", "Ctrl+."],
-                                        "Stop the run; the partial trace is kept")
+        self.run_action = self._action(
+            run_menu, "&Run", self.start_run, ["Ctrl+R", "F5"], "Run the scenario under every checked model"
+        )
+        self.stop_action = self._action(
+            run_menu, "&Stop", self.stop_run, ["Escape", "Ctrl+."], "Stop the run; the partial trace is kept"
+        )
         self.stop_action.setEnabled(False)
 
         replay_menu = bar.addMenu("Re&play")
@@ -460,10 +472,22 @@ class MainWindow(QMainWindow):
         self._action(replay_menu, "F&aster", lambda: self.replay.step_speed(True), ["]"])
 
         view_menu = bar.addMenu("&View")
-        self.dark_action = self._action(view_menu, "&Dark Palette", self.set_dark, ["Ctrl+Shift+D"],
-                                        "Switch between the light and dark palettes", checkable=True)
-        self.follow_action = self._action(view_menu, "&Follow the Live Run", self._timeline.follow_live, ["Ctrl+L"],
-                                          "Keep the newest events in view while a run is live", checkable=True)
+        self.dark_action = self._action(
+            view_menu,
+            "&Dark Palette",
+            self.set_dark,
+            ["Ctrl+Shift+D"],
+            "Switch between the light and dark palettes",
+            checkable=True,
+        )
+        self.follow_action = self._action(
+            view_menu,
+            "&Follow the Live Run",
+            self._timeline.follow_live,
+            ["Ctrl+L"],
+            "Keep the newest events in view while a run is live",
+            checkable=True,
+        )
         self.follow_action.setChecked(True)
         view_menu.addSeparator()
         view_menu.addAction(self.controls_dock.toggleViewAction())
@@ -549,7 +573,7 @@ class MainWindow(QMainWindow):
         if error:
             self.set_status(error, error=True)
         else:
-            self.set_status("The scenario in the editor is valid: press \"Use this scenario\" (Ctrl+Enter).")
+            self.set_status('The scenario in the editor is valid: press "Use this scenario" (Ctrl+Enter).')
 
     def _on_editor_applied(self, scenario: Scenario) -> None:
         self.controls.select_scenario(scenario, f"edited:{scenario.name}")
