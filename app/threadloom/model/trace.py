@@ -317,7 +317,7 @@ class Trace:
 
 
 def worker_labels(trace: Trace) -> dict[int, str]:
-    """Readable names for a trace's workers: "thread 3", "pool-thread 1", "loop", "process 12345"."""
+    """Readable names for a trace's workers: "thread 3", "worker 1" (a pool's), "event loop", "process 12345"."""
     counts: dict[str, int] = {}
     for info in trace.workers.values():
         counts[info.kind] = counts.get(info.kind, 0) + 1
@@ -330,5 +330,6 @@ def worker_labels(trace: Trace) -> dict[int, str]:
         elif info.kind in ("loop", "main") and counts[info.kind] == 1:
             labels[wid] = "event loop" if info.kind == "loop" else "main thread"
         else:
-            labels[wid] = f"{info.kind} {seen[info.kind]}"
+            noun = "worker" if info.kind == "pool-thread" else info.kind
+            labels[wid] = f"{noun} {seen[info.kind]}"
     return labels
