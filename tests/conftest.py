@@ -63,7 +63,29 @@ def qapp():
     """The application as the app builds it (names, bundled fonts), offscreen."""
     from threadloom.ui.app import make_app
 
-    return make_app(["threadloom-tests"])
+    app = make_app(["threadloom-tests"])
+    app.setQuitOnLastWindowClosed(False)  # tests close windows; the session's loop must go on
+    return app
+
+
+def processes() -> list[tuple[int, str, int, int]]:
+    """(pid, state, ppid, pgid) of every process, from /proc."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(errors="replace").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out.append((int(entry.name), fields[0], int(fields[1]), int(fields[2])))
+    return out
+
+
+def alive_in_group(pgid: int) -> set[int]:
+    """Processes of a group that still run. A zombie has ended: it only waits to be
+    collected, which PID 1 does not do in some sandboxes."""
+    return {pid for pid, state, _, group in processes() if group == pgid and state not in ("Z", "X")}
 
 
 @pytest.fixture

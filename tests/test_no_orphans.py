@@ -6,11 +6,10 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from .conftest import threadloom_cmd
+from .conftest import alive_in_group, processes, threadloom_cmd
 
 # A process pool (worker processes, a forkserver) plus net steps (the echo
 # peer): every kind of child the probe can start, busy for a long time.
@@ -27,27 +26,8 @@ steps = [{ net = 1 }, { io = 5 }]
 """
 
 
-def _processes() -> list[tuple[int, str, int, int]]:
-    """(pid, state, ppid, pgid) of every process, from /proc."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out.append((int(entry.name), fields[0], int(fields[1]), int(fields[2])))
-    return out
-
-
 def _children_of(pid: int) -> set[int]:
-    return {child for child, _, ppid, _ in _processes() if ppid == pid}
-
-
-def _group_members(pgid: int) -> set[int]:
-    # A zombie has ended; it only waits for a parent (or PID 1) to collect it.
-    return {member for member, state, _, group in _processes() if group == pgid and state != "Z"}
+    return {child for child, _, ppid, _ in processes() if ppid == pid}
 
 
 def _wait_for(predicate, timeout: float = 30.0, what: str = ""):
@@ -68,17 +48,17 @@ def _start(tmp_path) -> tuple[subprocess.Popen, int]:
     )
     probe = _wait_for(lambda: next(iter(_children_of(cli.pid)), None), what="the probe to start")
     # Wait until the pool's workers and the echo peer exist too.
-    _wait_for(lambda: len(_group_members(probe)) >= 4, what="the probe's children to start")
+    _wait_for(lambda: len(alive_in_group(probe)) >= 4, what="the probe's children to start")
     return cli, probe
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_ending_the_parent_ends_the_probe_and_its_children(tmp_path, how):
     cli, probe = _start(tmp_path)
-    members = _group_members(probe)
+    members = alive_in_group(probe)
     os.kill(cli.pid, how)
     cli.wait(timeout=30)
-    _wait_for(lambda: not _group_members(probe), timeout=15, what=f"{sorted(members)} to exit")
+    _wait_for(lambda: not alive_in_group(probe), timeout=15, what=f"{sorted(members)} to exit")
     if how != signal.SIGKILL:
         assert cli.returncode == 130
         assert "stopped" in cli.stderr.read()

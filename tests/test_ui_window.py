@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 
 import pytest
@@ -23,9 +24,11 @@ from threadloom.engine import InterpreterInfo
 from threadloom.errors import ScenarioError
 from threadloom.model import STATES
 from threadloom.scenario import parse_scenario
-from threadloom.ui.app import make_app
+from threadloom.ui.app import _run_window
 from threadloom.ui.replay import ReplayClock
 from threadloom.ui.window import MainWindow
+
+from .conftest import alive_in_group
 
 pytestmark = pytest.mark.gui
 
@@ -64,13 +67,6 @@ steps = [{ io = 150 }]
 """
 
 
-@pytest.fixture(scope="session")
-def qapp():
-    app = make_app([])
-    app.setQuitOnLastWindowClosed(False)  # a test closes windows; the session's loop must go on
-    return app
-
-
 @pytest.fixture
 def loop(qapp):
     loop = qasync.QEventLoop(qapp)
@@ -104,23 +100,6 @@ async def _until(predicate, timeout: float = 20.0, step: float = 0.05) -> None:
         await asyncio.sleep(step)
 
 
-def _alive_in_group(pgid: int) -> list[int]:
-    """Processes of the group that are still running (zombies excluded), from /proc."""
-    alive = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == pgid and state not in ("Z", "X"):
-            alive.append(int(entry))
-    return alive
-
-
 def _gone(pid: int) -> bool:
     """True once nothing of the probe's process group runs any more.
 
@@ -132,7 +111,7 @@ def _gone(pid: int) -> bool:
         os.killpg(pid, 0)
     except ProcessLookupError:
         return True
-    return not _alive_in_group(pid)
+    return not alive_in_group(pid)
 
 
 async def _start_and_wait_for_events(window: MainWindow) -> tuple[asyncio.Task, int]:
@@ -203,6 +182,36 @@ def test_closing_mid_run_stops_the_probe_and_closes(window, loop):
     assert _gone(pid)
     assert not window.isVisible()
     assert not window.runner.running
+
+
+def test_sigterm_mid_run_stops_the_probe_and_the_app_returns(qapp, loop):
+    """The app's own quit path: SIGTERM (logout, `kill`) while a run is going."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    async def scenario():
+        app_done = asyncio.ensure_future(_run_window(qapp, None))
+        await _until(lambda: any(isinstance(w, MainWindow) and w.isVisible() for w in qapp.topLevelWidgets()))
+        window = next(w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
+        window.select_scenario(parse_scenario(LONG_CRUNCH, "long-crunch.toml"))
+        window.set_models(["threads"])
+        run_task, pid = await _start_and_wait_for_events(window)
+        os.kill(os.getpid(), signal.SIGTERM)
+        status = await asyncio.wait_for(app_done, 20)
+        # The run itself winds down too (the window's own run task is cancelled by
+        # shutdown; this one, started by the test, ends once its probe is gone).
+        await asyncio.wait([run_task], timeout=10)
+        assert run_task.done()
+        return status, pid, window
+
+    try:
+        status, pid, window = run(loop, scenario())
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert status == 0
+    assert _gone(pid)
+    assert not window.runner.running and not window.isVisible()
+    window.deleteLater()
 
 
 def test_broken_scenario_in_editor_shows_the_engine_error(window, loop):

@@ -112,15 +112,31 @@ async def describe_interpreter(path: str, timeout: float = 10.0) -> InterpreterI
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
-        proc.kill()
-        await proc.wait()
         raise ProbeError(f"{path}: did not answer within {timeout:g} s; is it a Python interpreter?") from None
+    finally:
+        # Also on cancellation (the window closing while interpreters are probed).
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        close_transport(proc)
     try:
         _exe, version, impl, ft = json.loads(out)
     except ValueError:
         line = (err or out).decode("utf-8", "replace").strip().splitlines()
         raise ProbeError(f"{path}: is not a Python 3 interpreter ({line[-1] if line else 'no output'})") from None
     return InterpreterInfo(argv[0], version, impl, bool(ft))
+
+
+def close_transport(proc: asyncio.subprocess.Process) -> None:
+    """Close a finished subprocess's pipes now, while the event loop runs.
+
+    A process whose reads were cut short keeps its pipe transport open until a
+    finaliser closes it, which may fire after the loop (qasync's, say) is gone.
+    asyncio has no public call for this, hence the private attribute.
+    """
+    transport = getattr(proc, "_transport", None)
+    if transport is not None:
+        transport.close()
 
 
 def discover_interpreters() -> list[str]:

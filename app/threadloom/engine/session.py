@@ -13,7 +13,7 @@ from ..errors import ProbeError, WireFormatError
 from ..model.trace import Trace
 from ..scenario import Scenario
 from ..wire.reader import EventsFrame, FrameDecoder
-from .interpreters import probe_command
+from .interpreters import close_transport, probe_command
 
 _READ_CHUNK = 1 << 18
 #: Events folded into the trace per event-loop turn (a few ms of work).
@@ -122,6 +122,7 @@ class ProbeSession:
                 stderr_task.cancel()
             if proc.stdin and not proc.stdin.is_closing():
                 proc.stdin.close()
+            close_transport(proc)
         return self._outcome(returncode, decoder, bytes(stderr_tail), label)
 
     async def _fold(self, frames) -> None:
