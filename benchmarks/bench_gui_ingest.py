@@ -112,10 +112,14 @@ async def bench() -> int:
     events = len(trace) + len(trace.tasks)  # one event per segment boundary, plus each task's "done"
     rate = events / (trace.end_ns / 1e9)
     longest = max(live_gaps) if live_gaps else float("nan")
-    print(f"GUI ingest: {rate:,.0f} events/s ({events:,} events in {trace.end_ns / 1e9:.2f} s of run, "
-          f"{live_wall:.2f} s wall), longest event-loop stall {longest:.1f} ms (goal <= {GOAL_MS:g} ms)")
-    print(f"  live ingest: {_summary(live_gaps)}; {window.runner.updates_emitted} view refreshes "
-          f"({window.runner.updates_emitted / live_wall:.1f}/s)")
+    print(
+        f"GUI ingest: {rate:,.0f} events/s ({events:,} events in {trace.end_ns / 1e9:.2f} s of run, "
+        f"{live_wall:.2f} s wall), longest event-loop stall {longest:.1f} ms (goal <= {GOAL_MS:g} ms)"
+    )
+    print(
+        f"  live ingest: {_summary(live_gaps)}; {window.runner.updates_emitted} view refreshes "
+        f"({window.runner.updates_emitted / live_wall:.1f}/s)"
+    )
     print(f"  end of run (metrics, timeline rebuilt with {len(trace):,} segments): {_summary(final_gaps)}")
     window.close()
     return 0 if longest <= GOAL_MS else 2

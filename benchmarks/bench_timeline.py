@@ -32,16 +32,20 @@ from threadloom.ui.app import make_app
 RUN_MS = 60_000.0
 
 
-def synthetic_trace(n_segments: int, n_tasks: int = 256, n_workers: int = 32, n_groups: int = 8,
-                    seed: int = 7) -> Trace:
+def synthetic_trace(
+    n_segments: int, n_tasks: int = 256, n_workers: int = 32, n_groups: int = 8, seed: int = 7
+) -> Trace:
     """A finished trace of about ``n_segments`` segments: each task cycles through random states."""
     rng = np.random.default_rng(seed)
     per_task = max(1, n_segments // n_tasks)
     lengths = rng.exponential(RUN_MS * 1e6 / per_task, size=(n_tasks, per_task))
     ends = np.cumsum(lengths, axis=1)
     starts = ends - lengths
-    states = rng.choice([STATES.index(s) for s in ("running", "native", "ready", "io", "blocked")],
-                        size=(n_tasks, per_task), p=[0.3, 0.1, 0.3, 0.2, 0.1])
+    states = rng.choice(
+        [STATES.index(s) for s in ("running", "native", "ready", "io", "blocked")],
+        size=(n_tasks, per_task),
+        p=[0.3, 0.1, 0.3, 0.2, 0.1],
+    )
     states[:, 0] = STATES.index("queued")
     task = np.repeat(np.arange(n_tasks, dtype=np.int32), per_task)
     worker = (task % n_workers).astype(np.int64)
@@ -56,20 +60,26 @@ def synthetic_trace(n_segments: int, n_tasks: int = 256, n_workers: int = 32, n_
     groups = [f"group{g}" for g in range(n_groups)]
     tasks = [[i, groups[i % n_groups], i // n_groups] for i in range(n_tasks)]
     header = {
-        "model": "thread-pool", "scenario": "synthetic", "gil_enabled": True, "switch_interval_ms": 5.0,
-        "pool_size": n_workers, "cpu_count": 2, "t0_ns": 0, "tasks": tasks,
+        "model": "thread-pool",
+        "scenario": "synthetic",
+        "gil_enabled": True,
+        "switch_interval_ms": 5.0,
+        "pool_size": n_workers,
+        "cpu_count": 2,
+        "t0_ns": 0,
+        "tasks": tasks,
         "groups": {g: ["cpu"] for g in groups},
         "interpreter": {"path": "python", "version": "3", "implementation": "CPython", "free_threaded_build": False},
     }
     end_ns = int(columns["end"].max())
     trailer = {"makespan_ns": end_ns}
     workers = [{"id": w, "kind": "pool-thread", "name": f"pool_{w}", "pid": 1} for w in range(n_workers)]
-    return Trace.from_arrays(header, trailer, workers, columns,
-                             starts[:, 0].astype(np.int64), ends[:, -1].astype(np.int64))
+    return Trace.from_arrays(
+        header, trailer, workers, columns, starts[:, 0].astype(np.int64), ends[:, -1].astype(np.int64)
+    )
 
 
-def time_frames(widget, app, start: float, span: float,
-                frames: int) -> tuple[list[float], list[float], list[float]]:
+def time_frames(widget, app, start: float, span: float, frames: int) -> tuple[list[float], list[float], list[float]]:
     """Milliseconds per frame of the whole plot (wall and CPU) and of the segment item's paint alone (wall).
 
     The CPU time of this thread is reported beside the wall time because the box is shared: when
@@ -108,9 +118,14 @@ def time_live(app, trace: Trace, chunks: int) -> tuple[list[float], list[float],
     seg = trace.segments()
     order = np.argsort(seg.end, kind="stable")
     cols = [getattr(seg, k)[order] for k in ("task", "worker", "state", "start", "end")]
-    live = Trace.from_arrays(trace.header, None, trace.worker_records(),
-                             {k: c[:0] for k, c in zip(("task", "worker", "state", "start", "end"), cols, strict=True)},
-                             trace.submitted, trace.finished)
+    live = Trace.from_arrays(
+        trace.header,
+        None,
+        trace.worker_records(),
+        {k: c[:0] for k, c in zip(("task", "worker", "state", "start", "end"), cols, strict=True)},
+        trace.submitted,
+        trace.finished,
+    )
     widget = TimelineWidget()
     widget.resize(1600, 900)
     widget.show()
@@ -177,8 +192,10 @@ def main() -> None:
     widget.show()
     app.processEvents()
     n = len(trace)
-    print(f"synthetic trace: {n:,} segments, {len(trace.tasks)} tasks, {len(trace.workers)} workers "
-          f"(built in {build_ms:.0f} ms); set_traces {load_ms:.0f} ms")
+    print(
+        f"synthetic trace: {n:,} segments, {len(trace.tasks)} tasks, {len(trace.workers)} workers "
+        f"(built in {build_ms:.0f} ms); set_traces {load_ms:.0f} ms"
+    )
     end = trace.end_ns / 1e6
     goal = " (goal <= 16 ms)"
     for name, start, span in (("full view", 0.0, end), ("zoomed to 1%", end * 0.5, end * 0.01)):
@@ -188,12 +205,18 @@ def main() -> None:
         report(f"timeline frame, {n:,} segments, {name}", frames, goal)
         report(f"  same frames, CPU time of the GUI thread, {name}", cpu)
         report(f"  segment item paint alone, {name}", items)
-        print(f"  last frame: {stats.rects:,} rects + {stats.strips} image strips; {stats.visible:,} segments taken "
-              f"one by one, {stats.lod_cells:,} pixel cells filled from merged sub-pixel segments")
+        print(
+            f"  last frame: {stats.rects:,} rects + {stats.strips} image strips; {stats.visible:,} segments taken "
+            f"one by one, {stats.lod_cells:,} pixel cells filled from merged sub-pixel segments"
+        )
     widget.close()
     turns, frames, done_ms = time_live(app, trace, args.chunks)
-    report(f"live refresh, one turn of the event loop, growing to {n:,} segments in {args.chunks} batches "
-           f"({len(turns)} turns; longest {max(turns):.1f} ms)", turns, goal)
+    report(
+        f"live refresh, one turn of the event loop, growing to {n:,} segments in {args.chunks} batches "
+        f"({len(turns)} turns; longest {max(turns):.1f} ms)",
+        turns,
+        goal,
+    )
     report("  frame after each batch, following the run", frames, goal)
     print(f"  end of run, set_traces on the completed live trace: {done_ms:.1f} ms")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

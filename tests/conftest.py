@@ -22,8 +22,14 @@ def scenario(text: str, source: str = "test.toml"):
     return parse_scenario(text, source=source)
 
 
-def run(text: str, model: str, *, switch_interval_ms: float | None = None, pool_size: int | None = None,
-        interpreter: str | None = None) -> tuple[Trace, object]:
+def run(
+    text: str,
+    model: str,
+    *,
+    switch_interval_ms: float | None = None,
+    pool_size: int | None = None,
+    interpreter: str | None = None,
+) -> tuple[Trace, object]:
     """Run scenario TOML under one model with the real probe; return the trace and its metrics."""
     trace = run_blocking(RunRequest(scenario(text), model, switch_interval_ms, pool_size, interpreter))
     return trace, compute_metrics(trace)

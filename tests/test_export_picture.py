@@ -22,7 +22,6 @@ from .conftest import MIXED_TEXT as TEXT
 pytestmark = pytest.mark.gui
 
 
-
 @pytest.fixture(scope="module")
 def trace(mixed_run):
     return mixed_run[0]

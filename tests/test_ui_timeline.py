@@ -82,8 +82,13 @@ def _synthetic(n_segments: int, n_tasks: int = 64) -> Trace:
         "start": (ends - lengths).ravel(),
         "end": ends.ravel(),
     }
-    header = {"model": "threads", "gil_enabled": True, "t0_ns": 0, "tasks": [[i, "g", i] for i in range(n_tasks)],
-              "groups": {"g": ["cpu"]}}
+    header = {
+        "model": "threads",
+        "gil_enabled": True,
+        "t0_ns": 0,
+        "tasks": [[i, "g", i] for i in range(n_tasks)],
+        "groups": {"g": ["cpu"]},
+    }
     workers = [{"id": w, "kind": "thread", "name": f"t{w}", "pid": 1} for w in range(8)]
     return Trace.from_arrays(header, {"makespan_ns": int(ends.max())}, workers, cols, ends[:, 0] * 0, ends[:, -1])
 
@@ -92,9 +97,14 @@ def _plot_colors(w: TimelineWidget, app) -> set[str]:
     app.processEvents()
     image = w.plot_widget.grab().toImage()
     view = w.plot_widget.getPlotItem().getViewBox().sceneBoundingRect().toRect()
-    pixels = np.array([image.pixel(x, y) & 0xFFFFFF
-                       for x in range(view.left() + 2, view.right() - 2, 3)
-                       for y in range(view.top() + 2, view.bottom() - 2, 3)], dtype=np.int64)
+    pixels = np.array(
+        [
+            image.pixel(x, y) & 0xFFFFFF
+            for x in range(view.left() + 2, view.right() - 2, 3)
+            for y in range(view.top() + 2, view.bottom() - 2, 3)
+        ],
+        dtype=np.int64,
+    )
     return {f"#{v:06x}" for v in np.unique(pixels).tolist()}
 
 

@@ -116,8 +116,13 @@ def _gone(pid: int) -> bool:
 
 async def _start_and_wait_for_events(window: MainWindow) -> tuple[asyncio.Task, int]:
     task = asyncio.ensure_future(window.run_current())
-    await _until(lambda: window.runner.pids() and window.runner.live_trace() is not None
-                 and len(window.runner.live_trace().open_segments()) > 0)
+    await _until(
+        lambda: (
+            window.runner.pids()
+            and window.runner.live_trace() is not None
+            and len(window.runner.live_trace().open_segments()) > 0
+        )
+    )
     return task, window.runner.pids()[0]
 
 
@@ -245,8 +250,9 @@ def test_replay_in_the_middle_shows_the_traces_gil_holder(window, loop):
     # The instant nearest the middle that exactly one running stretch covers (hand-offs overlap a little).
     middle = trace.end_ns // 2
     mids = (starts + ends) // 2
-    candidates = [m for m in sorted(mids, key=lambda m: abs(int(m) - middle))
-                  if ((starts <= m) & (ends > m)).sum() == 1]
+    candidates = [
+        m for m in sorted(mids, key=lambda m: abs(int(m) - middle)) if ((starts <= m) & (ends > m)).sum() == 1
+    ]
     t_ns = int(candidates[0])
     holder = int(tasks[(starts <= t_ns) & (ends > t_ns)][0])
     window.set_replay_time(t_ns / 1e6)
