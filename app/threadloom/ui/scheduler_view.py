@@ -385,7 +385,31 @@ def lesson(snap: Snapshot) -> str:
             "This interpreter has no GIL: threads running Python code really run at once, so there is no "
             "token to wait for."
         )
+    if snap.model == "threads":
+        return _threads_lesson({kind for kinds in snap.group_kinds.values() for kind in kinds})
     return _LESSONS.get(snap.model, "")
+
+
+def _threads_lesson(kinds: set[str]) -> str:
+    """Threads teach different things depending on what the scenario's tasks do."""
+    waits = bool(kinds & {"io", "net", "block"})
+    if "cpu" in kinds and waits:
+        return _LESSONS["threads"]
+    if "cpu" in kinds:
+        return (
+            "Pure-Python threads take turns on the one GIL: each holds it for about a switch interval, then hands "
+            "it on. Several crunchers in threads take as long as running them one after another. Watch the token "
+            "go round while the others sit ready."
+        )
+    if "native" in kinds:
+        return (
+            "Hashing runs in C with the GIL released, so these threads really run on different cores at once. "
+            "They need the token only for the moment between two chunks of work."
+        )
+    return (
+        "Threads waiting on timers or the network release the GIL, so their waits overlap and the token is "
+        "hardly ever in demand. Threads are a fine fit for I/O."
+    )
 
 
 # -- drawing -------------------------------------------------------------
