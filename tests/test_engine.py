@@ -135,9 +135,9 @@ count = 3
 repeat = 2
 steps = [{ cpu = 3 }, { native = 3 }, { io = 3 }, { net = 2 }, { block = 3 }]
 """
-    from threadloom.probe.models import MODEL_NAMES
+    from threadloom.probe.models import model_names
 
-    for model in MODEL_NAMES:
+    for model in model_names():
         trace, metrics = run(text, model, pool_size=2)
         assert trace.complete, model
         assert (trace.finished >= 0).all(), model

@@ -48,7 +48,7 @@ def test_probe_runs_from_the_plain_sources_the_bundle_carries(tmp_path):
         f"sys.path.insert(0, {str(root)!r})\n"
         "import threadloom.probe.main, threadloom.probe.echo, threadloom.probe.models as m\n"
         "mods = [v.__file__ for k, v in sys.modules.items() if k.startswith('threadloom')]\n"
-        "print(json.dumps({'files': mods, 'models': list(m.MODEL_NAMES)}))\n"
+        "print(json.dumps({'files': mods, 'models': list(m.model_names())}))\n"
     )
     # -s -E: no site-packages, no PYTHONPATH, so nothing can come from the checkout or the venv.
     result = subprocess.run(

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..engine import RunRequest, run_blocking
 from ..errors import ThreadloomError, UsageError
 from ..model import compute_metrics
-from ..probe.models import MODEL_NAMES, MODELS
+from ..probe.models import DEFAULT_MODEL, MODELS, model_names
 from ..report import format_run_table
 from ..scenario.load import MAX_POOL, MAX_SWITCH_INTERVAL_MS
 from ..scenario.presets import resolve_scenario
@@ -37,7 +37,7 @@ class RunCommand:
             "-m",
             action="append",
             metavar="M",
-            help=f"model to run, repeatable or comma-separated: {', '.join(MODEL_NAMES)} "
+            help=f"model to run, repeatable or comma-separated: {', '.join(model_names())} "
             "(default: the scenario's [run].model, else threads)",
         )
         parser.add_argument("--switch-interval", metavar="MS", help="sys.setswitchinterval in the probe, in ms")
@@ -65,11 +65,11 @@ class RunCommand:
         for path in outputs:
             check_writable(path, args.force)
         scenario = resolve_scenario(args.scenario)
-        models = models or [scenario.model or "threads"]
+        models = models or [scenario.model or DEFAULT_MODEL]
         switch = switch if switch is not None else scenario.switch_interval_ms
         pool = pool if pool is not None else scenario.pool_size
         for model in models:
-            scenario.check_run(model, pool if MODELS[model].default_pool_size(1) is not None else None)
+            scenario.check_run(model, pool)
 
         traces, metrics = [], []
         for model in models:
@@ -106,7 +106,7 @@ def parse_models(values: list[str] | None) -> list[str]:
     models = [m.strip() for v in values for m in v.split(",") if m.strip()]
     for model in models:
         if model not in MODELS:
-            raise UsageError(f"--model: unknown model {model!r}; allowed: {', '.join(MODEL_NAMES)}")
+            raise UsageError(f"--model: unknown model {model!r}; allowed: {', '.join(model_names())}")
     return list(dict.fromkeys(models))
 
 

@@ -105,8 +105,8 @@ def _settings(trace: Trace) -> str:
 
 def uses_pool(model: str) -> bool:
     """The probe reports the scenario's pool size under every model; only pool models use it."""
-    spec = MODELS.get(model)
-    return spec is None or spec.default_pool_size(1) is not None
+    module = MODELS.get(model)
+    return module is None or module.SPEC.has_pool
 
 
 def _date(when: datetime | str | None) -> str:

@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..errors import WireFormatError
-from ..wire import STATE_CODES, STATE_NAMES, TASK_DONE
+from ..probe.models import MODELS, ModelSpec
+from ..wire import STATE_CODES, STATE_NAMES, TASK_DONE, WORKER_THREAD, WorkerKind, worker_kind
 
 STATES = STATE_NAMES
 _NONE = -1
@@ -40,9 +41,14 @@ class TaskInfo:
 @dataclass(frozen=True)
 class WorkerInfo:
     id: int
-    kind: str  # thread, pool-thread, loop, process, main
+    kind: str  # one of threadloom.wire.WORKER_KINDS
     name: str
     pid: int
+
+    @property
+    def traits(self) -> WorkerKind:
+        """What this kind of worker is: shares the GIL or not, idles between tasks, and so on."""
+        return worker_kind(self.kind)
 
 
 class Segments(NamedTuple):
@@ -123,6 +129,12 @@ class Trace:
         return str(self.header.get("model", "?"))
 
     @property
+    def spec(self) -> ModelSpec | None:
+        """The spec of the model that made this trace, or None for a model this install does not have."""
+        module = MODELS.get(self.model)
+        return module.SPEC if module is not None else None
+
+    @property
     def complete(self) -> bool:
         return self.trailer is not None
 
@@ -168,7 +180,7 @@ class Trace:
         elif kind == "worker":
             wid = int(record["id"])
             self.workers[wid] = WorkerInfo(
-                wid, str(record.get("kind", "thread")), str(record.get("name", "")), int(record.get("pid", 0))
+                wid, str(record.get("kind", WORKER_THREAD)), str(record.get("name", "")), int(record.get("pid", 0))
             )
         elif kind == "trailer":
             self.trailer = record
@@ -253,7 +265,7 @@ class Trace:
         end_run = self.end_ns
         out: list[tuple[np.ndarray, ...]] = []
         for wid, info in sorted(self.workers.items()):
-            occupying = _LOOP_OCCUPYING if info.kind == "loop" else _THREAD_OCCUPYING
+            occupying = _LOOP_OCCUPYING if info.traits.cooperative else _THREAD_OCCUPYING
             mask = (seg.worker == wid) & np.isin(seg.state, occupying)
             idx = np.nonzero(mask)[0]
             if not len(idx):
@@ -266,7 +278,7 @@ class Trace:
             gap_end = start[1:]
             gaps = gap_end > gap_start
             idle_start, idle_end = gap_start[gaps], gap_end[gaps]
-            if info.kind in ("pool-thread", "process", "loop") and end_run > reach[-1]:
+            if info.traits.long_lived and end_run > reach[-1]:
                 idle_start = np.append(idle_start, reach[-1])
                 idle_end = np.append(idle_end, end_run)
             k, m = len(idx), len(idle_start)
@@ -325,11 +337,11 @@ def worker_labels(trace: Trace) -> dict[int, str]:
     labels: dict[int, str] = {}
     for wid, info in sorted(trace.workers.items()):
         seen[info.kind] = seen.get(info.kind, 0) + 1
-        if info.kind == "process":
-            labels[wid] = f"process {info.pid}"
-        elif info.kind in ("loop", "main") and counts[info.kind] == 1:
-            labels[wid] = "event loop" if info.kind == "loop" else "main thread"
+        traits = info.traits
+        if traits.own_gil:
+            labels[wid] = f"{traits.noun} {info.pid}"
+        elif traits.sole_label and counts[info.kind] == 1:
+            labels[wid] = traits.sole_label
         else:
-            noun = "worker" if info.kind == "pool-thread" else info.kind
-            labels[wid] = f"{noun} {seen[info.kind]}"
+            labels[wid] = f"{traits.noun} {seen[info.kind]}"
     return labels

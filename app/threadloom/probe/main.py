@@ -35,9 +35,10 @@ class ProbeRun:
         self._out_lock = threading.Lock()
         self.recorder = Recorder(self.write)
         self.model = MODELS[config["model"]]
+        self.spec = self.model.SPEC
         cpu_count = os.cpu_count() or 1
         self.cpu_count = cpu_count
-        default_pool = self.model.default_pool_size(cpu_count)
+        default_pool = self.spec.default_pool_size(cpu_count)
         # A model without a pool ignores pool_size; the header then says None.
         self.pool_size = None if default_pool is None else (config.get("pool_size") or default_pool)
         self.tasks = config["tasks"]
@@ -85,7 +86,7 @@ class ProbeRun:
             "type": "header",
             "wire_version": VERSION,
             "probe_version": __version__,
-            "model": self.model.NAME,
+            "model": self.spec.name,
             "scenario": config.get("scenario_name", ""),
             "interpreter": {
                 "path": sys.executable,
@@ -112,7 +113,7 @@ class ProbeRun:
             t_end = time.monotonic_ns()
             self.recorder.close()
         if self.t0 is None:
-            raise RuntimeError("model %s never called start_clock()" % self.model.NAME)
+            raise RuntimeError("model %s never called start_clock()" % self.spec.name)
         self.recorder.meta(self._trailer(self.t0, t_end))
 
     def start_clock(self) -> None:

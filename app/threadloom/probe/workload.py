@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from threadloom.wire import STATE_CODES, TASK_DONE
+from threadloom.wire import STATE_CODES, TASK_DONE, WORKER_POOL_THREAD
 
 now = time.monotonic_ns
 
@@ -299,5 +299,5 @@ async def run_task_async(ctx: StepContext, task: dict, loop_worker: int, executo
 
 
 def _offloaded(ctx: StepContext, tid: int, fn, amount: float) -> int:
-    fn(ctx, tid, ctx.worker("pool-thread"), amount)
+    fn(ctx, tid, ctx.worker(WORKER_POOL_THREAD), amount)
     return now()

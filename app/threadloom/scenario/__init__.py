@@ -1,9 +1,8 @@
 """Scenarios: TOML files (or preset names) validated into plain data."""
 
 from .load import (
-    MAX_PROCESS_POOL,
+    MAX_POOL,
     MAX_TASKS,
-    MAX_THREADS,
     STEP_KINDS,
     Group,
     Scenario,
@@ -13,9 +12,8 @@ from .load import (
 from .presets import Preset, find_preset, list_presets, presets_dir, resolve_scenario
 
 __all__ = [
-    "MAX_PROCESS_POOL",
+    "MAX_POOL",
     "MAX_TASKS",
-    "MAX_THREADS",
     "STEP_KINDS",
     "Group",
     "Preset",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ScenarioError
-from ..probe.models import MODEL_NAMES
+from ..probe.models import MODELS, model_names, spec_of
 
 STEP_KINDS = {
     "cpu": "ms of pure-Python work that holds the GIL",
@@ -24,10 +24,8 @@ STEP_KINDS = {
 }
 #: Tasks in one scenario, all groups together.
 MAX_TASKS = 20_000
-#: The threads model starts one OS thread per task.
-MAX_THREADS = 2_000
+#: The largest pool any model accepts; a model's spec may set a lower limit.
 MAX_POOL = 1_024
-MAX_PROCESS_POOL = 64
 MAX_REPEAT = 1_000_000
 #: Longest single step, in ms (ten minutes).
 MAX_STEP_MS = 600_000
@@ -91,17 +89,21 @@ class Scenario:
         return out
 
     def check_run(self, model: str, pool_size: int | None) -> None:
-        """Refuse settings this machine cannot take, before anything starts."""
-        if model == "threads" and self.task_count > MAX_THREADS:
+        """Refuse settings the model's spec does not allow, before anything starts.
+
+        ``pool_size`` is ignored for a model without a pool.
+        """
+        spec = spec_of(model)
+        if spec.max_tasks is not None and self.task_count > spec.max_tasks:
+            roomier = [s.name for s in map(spec_of, model_names()) if s.max_tasks is None and s.has_pool]
             raise ScenarioError(
-                f"{self.source}: the threads model starts one OS thread per task; "
-                f"{self.task_count} tasks is more than the {MAX_THREADS} allowed "
-                "(use thread-pool or asyncio for more)"
+                f"{self.source}: the {model} model ({spec.description}) takes at most {spec.max_tasks} tasks; "
+                f"this scenario has {self.task_count}"
+                + (f" (use {' or '.join(roomier[:2])} for more)" if roomier else "")
             )
-        if model == "process-pool" and pool_size is not None and pool_size > MAX_PROCESS_POOL:
-            raise ScenarioError(
-                f"{self.source}: [run].pool_size for process-pool must be at most {MAX_PROCESS_POOL}, got {pool_size}"
-            )
+        limit = spec.max_pool_size
+        if spec.has_pool and pool_size is not None and limit is not None and pool_size > limit:
+            raise ScenarioError(f"{self.source}: [run].pool_size for {model} must be at most {limit}, got {pool_size}")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -133,8 +135,8 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         v.fail("[run]", "must be a table", run)
     v.keys(run, _RUN_KEYS, "[run]")
     model = run.get("model")
-    if model is not None and model not in MODEL_NAMES:
-        v.fail("[run].model", f"must be one of {', '.join(MODEL_NAMES)}", model)
+    if model is not None and model not in MODELS:
+        v.fail("[run].model", f"must be one of {', '.join(model_names())}", model)
     switch = run.get("switch_interval_ms")
     if switch is not None:
         switch = v.number(switch, "[run].switch_interval_ms", 0.0, MAX_SWITCH_INTERVAL_MS, open_low=True)

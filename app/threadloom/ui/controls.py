@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import InterpreterInfo, RunRequest
-from ..probe.models import MODEL_NAMES, MODELS
+from ..probe.models import DEFAULT_MODEL, model_names, spec_of
 from ..scenario import Scenario, list_presets
 from ..scenario.load import MAX_POOL
 from .runner import PlannedRun
@@ -53,14 +53,6 @@ POOL_TOOLTIP = (
     "<i>auto</i> uses the scenario's [run].pool_size, else the executor's own default. "
     "Models without a pool (threads, asyncio, sequential) ignore it."
 )
-_MODEL_TEACHING = {
-    "threads": "Threads share one GIL: only one runs Python code at a time.",
-    "thread-pool": "A fixed number of threads; more tasks than threads means a queue.",
-    "asyncio": "Coroutines take turns on one thread; a blocking call freezes them all.",
-    "asyncio-offload": "Blocking and CPU work go to threads, so the loop keeps turning.",
-    "process-pool": "Each process has its own GIL: CPU-bound work really runs in parallel.",
-    "sequential": "The baseline: one task after another.",
-}
 INTERPRETER_TOOLTIP = (
     "The Python that runs the workload, in a process of its own. A free-threaded build (for example "
     "python3.13t) runs threads without the GIL; PyPy has a GIL of its own."
@@ -96,7 +88,7 @@ def ms_to_slider(ms: float) -> int:
 
 
 def has_pool(model: str) -> bool:
-    return MODELS[model].default_pool_size(1) is not None
+    return spec_of(model).has_pool
 
 
 def run_label(model: str, switch_ms: float, pool: int | None, vary_switch: bool, vary_pool: bool) -> str:
@@ -207,9 +199,10 @@ class ControlPanel(QWidget):
         models_group = QGroupBox("Models (check several to compare)", self)
         grid = QGridLayout(models_group)
         grid.setHorizontalSpacing(12)
-        for i, name in enumerate(MODEL_NAMES):
+        for i, name in enumerate(model_names()):
             check = QCheckBox(name, models_group)
-            check.setToolTip(f"<b>{name}</b>: {MODELS[name].DESCRIPTION}.<br>{_MODEL_TEACHING.get(name, '')}")
+            spec = spec_of(name)
+            check.setToolTip(f"<b>{name}</b>: {spec.description}.<br>{spec.hint}")
             check.toggled.connect(self._update_run_button)
             self.model_checks[name] = check
             grid.addWidget(check, i // 2, i % 2)
@@ -282,7 +275,7 @@ class ControlPanel(QWidget):
         layout.addWidget(self.variant)
         layout.addStretch(1)
         self._load_presets()
-        self.set_models(["threads"])
+        self.set_models([DEFAULT_MODEL])
 
     # -- scenarios ----------------------------------------------------------------
     def _load_presets(self) -> None:
@@ -360,7 +353,7 @@ class ControlPanel(QWidget):
     def set_models(self, models: list[str]) -> None:
         unknown = [m for m in models if m not in self.model_checks]
         if unknown:
-            raise ValueError(f"unknown model {unknown[0]!r}; allowed: {', '.join(MODEL_NAMES)}")
+            raise ValueError(f"unknown model {unknown[0]!r}; allowed: {', '.join(model_names())}")
         for name, check in self.model_checks.items():
             check.setChecked(name in models)
         self._update_run_button()

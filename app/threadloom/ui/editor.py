@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import ScenarioError
+from ..probe.models import DEFAULT_MODEL, model_names
 from ..scenario import STEP_KINDS, Scenario, parse_scenario
 
 _VALIDATE_DELAY_MS = 250  # long enough not to flash errors at every keystroke
@@ -27,7 +28,7 @@ TEMPLATE = """name = "My scenario"
 description = "What a person should see in it."
 
 [run]
-model = "threads"          # threads, thread-pool, asyncio, asyncio-offload, process-pool, sequential
+model = "@DEFAULT@"          # @MODELS@
 switch_interval_ms = 5
 
 [[groups]]
@@ -40,7 +41,7 @@ name = "chatty"
 count = 1
 repeat = 50
 steps = [{ net = 1 }, { io = 2 }]
-"""
+""".replace("@DEFAULT@", DEFAULT_MODEL).replace("@MODELS@", ", ".join(model_names()))
 
 
 class _TomlHighlighter(QSyntaxHighlighter):

@@ -12,9 +12,17 @@ from .format import (
     STATE_NAMES,
     TASK_DONE,
     VERSION,
+    WORKER_KINDS,
+    WORKER_LOOP,
+    WORKER_MAIN,
+    WORKER_POOL_THREAD,
+    WORKER_PROCESS,
+    WORKER_THREAD,
+    WorkerKind,
     encode_events,
     encode_json,
     magic_line,
+    worker_kind,
 )
 
 __all__ = [
@@ -25,7 +33,15 @@ __all__ = [
     "STATE_NAMES",
     "TASK_DONE",
     "VERSION",
+    "WORKER_KINDS",
+    "WORKER_LOOP",
+    "WORKER_MAIN",
+    "WORKER_POOL_THREAD",
+    "WORKER_PROCESS",
+    "WORKER_THREAD",
+    "WorkerKind",
     "encode_events",
     "encode_json",
     "magic_line",
+    "worker_kind",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sys
 from array import array
+from typing import NamedTuple
 
 MAGIC = b"THREADLOOM-WIRE"
 VERSION = 1
@@ -26,6 +27,58 @@ STATE_NAMES = ("running", "native", "ready", "io", "blocked", "queued", "idle")
 STATE_CODES = {name: code for code, name in enumerate(STATE_NAMES)}
 #: Not a state: the event that closes a task's last segment.
 TASK_DONE = 255
+
+
+class WorkerKind(NamedTuple):
+    """What a kind of worker is, as far as drawing and explaining it goes.
+
+    ``kind`` in a ``worker`` record names one of :data:`WORKER_KINDS`; the
+    trace, the views and the metrics read these properties instead of testing
+    names, so a new model that reuses a kind needs no edits outside its module.
+    """
+
+    name: str
+    #: How a label names one of several: "thread 3", "worker 2".
+    noun: str
+    #: The label when a run has only one worker of this kind ("event loop"), or "".
+    sole_label: str
+    #: Labelled by its process id ("process 12345"): one interpreter, one GIL, of its own.
+    own_gil: bool
+    #: Occupied only while code runs on it: a coroutine waiting on a timer does not hold an event loop.
+    cooperative: bool
+    #: Lives for the whole run and sits idle between tasks (a pool's worker, an event loop).
+    long_lived: bool
+    #: Started for one task and named after it (the threads model's threads).
+    per_task: bool
+
+
+WORKER_THREAD = "thread"
+WORKER_POOL_THREAD = "pool-thread"
+WORKER_LOOP = "loop"
+WORKER_PROCESS = "process"
+WORKER_MAIN = "main"
+
+WORKER_KINDS = {
+    k.name: k
+    for k in (
+        WorkerKind(WORKER_THREAD, "thread", "", own_gil=False, cooperative=False, long_lived=False, per_task=True),
+        WorkerKind(WORKER_POOL_THREAD, "worker", "", own_gil=False, cooperative=False, long_lived=True, per_task=False),
+        WorkerKind(WORKER_LOOP, "loop", "event loop", own_gil=False, cooperative=True, long_lived=True, per_task=False),
+        WorkerKind(WORKER_PROCESS, "process", "", own_gil=True, cooperative=False, long_lived=True, per_task=False),
+        WorkerKind(
+            WORKER_MAIN, "main", "main thread", own_gil=False, cooperative=False, long_lived=False, per_task=False
+        ),
+    )
+}
+
+
+def worker_kind(name: str) -> WorkerKind:
+    """The properties of a worker kind; an unknown one (a newer probe's) is drawn as a plain thread."""
+    found = WORKER_KINDS.get(name)
+    if found is None:
+        return WORKER_KINDS[WORKER_THREAD]._replace(name=name, noun=name, per_task=False)
+    return found
+
 
 EVENT_FIELDS = ("t_ns", "task", "worker", "state")
 EVENT_DTYPE_FORMAT = "<i8"

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 
+from threadloom.wire import WORKER_LOOP
+
 from ..workload import READY, now, run_task_async
+from ._spec import GIL_SHARED, ModelSpec
 
-NAME = "asyncio"
-DESCRIPTION = "one Task per task on one event loop; cpu, native and block steps stall it"
-
-
-def default_pool_size(cpu_count: int):
-    return None
+SPEC = ModelSpec(
+    name="asyncio",
+    description="one Task per task on one event loop; cpu, native and block steps stall it",
+    hint="Coroutines take turns on one thread; a blocking call freezes them all.",
+    lesson=(
+        "Why does one blocking call freeze every coroutine? The loop runs one coroutine at a time on one thread, "
+        "and switches only when that coroutine awaits. A time.sleep or a long computation never awaits, so the "
+        "ring stops turning and everyone else waits, even coroutines whose timers fired long ago."
+    ),
+    worker_kinds=(WORKER_LOOP,),
+    gil=GIL_SHARED,
+    step_places={step: WORKER_LOOP for step in ("cpu", "native", "io", "net", "block")},
+)
 
 
 def run(run) -> None:
@@ -20,7 +30,7 @@ def run(run) -> None:
 
 async def run_on_loop(run, executor) -> None:
     ctx = run.ctx
-    loop_worker = ctx.worker("loop")
+    loop_worker = ctx.worker(WORKER_LOOP)
     run.start_clock()
     tasks = []
     for task in run.tasks:

@@ -5,11 +5,34 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from .asyncio_loop import run_on_loop
-from .thread_pool import default_pool_size  # noqa: F401  (same pool, same default)
+from threadloom.wire import WORKER_LOOP, WORKER_POOL_THREAD
 
-NAME = "asyncio-offload"
-DESCRIPTION = "asyncio; cpu, native and block steps go to a thread pool via run_in_executor"
+from ._spec import GIL_SHARED, ModelSpec
+from .asyncio_loop import run_on_loop
+from .thread_pool import default_pool_size
+
+SPEC = ModelSpec(
+    name="asyncio-offload",
+    description="asyncio; cpu, native and block steps go to a thread pool via run_in_executor",
+    hint="Blocking and CPU work go to threads, so the loop keeps turning.",
+    lesson=(
+        "Blocking and CPU-bound steps go to a thread pool (run_in_executor), so the loop keeps turning while "
+        "they run. CPU-bound Python in those threads still needs the GIL, so the loop thread may have to wait "
+        "for it."
+    ),
+    worker_kinds=(WORKER_LOOP, WORKER_POOL_THREAD),
+    gil=GIL_SHARED,
+    step_places={
+        "cpu": WORKER_POOL_THREAD,
+        "native": WORKER_POOL_THREAD,
+        "block": WORKER_POOL_THREAD,
+        "io": WORKER_LOOP,
+        "net": WORKER_LOOP,
+    },
+    # The same pool, with the same default.
+    default_pool_size=default_pool_size,
+    max_pool_size=1_024,
+)
 
 
 def run(run) -> None:

@@ -13,16 +13,33 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from threadloom.wire import WORKER_PROCESS
+
 from ..lifeline import exit_when_orphaned
 from ..recorder import Recorder
 from ..workload import QUEUED, Calibration, StepContext, now, run_task
-
-NAME = "process-pool"
-DESCRIPTION = "ProcessPoolExecutor(pool_size); one interpreter (and GIL) per worker"
+from ._spec import GIL_PER_WORKER, ModelSpec
 
 
 def default_pool_size(cpu_count: int):
     return cpu_count  # ProcessPoolExecutor's own default
+
+
+SPEC = ModelSpec(
+    name="process-pool",
+    description="ProcessPoolExecutor(pool_size); one interpreter (and GIL) per worker",
+    hint="Each process has its own GIL: CPU-bound work really runs in parallel.",
+    lesson=(
+        "Processes share no GIL: each has its own interpreter, so CPU-bound Python really runs in parallel, up "
+        "to one process per core. The price: starting processes and copying data between them."
+    ),
+    worker_kinds=(WORKER_PROCESS,),
+    gil=GIL_PER_WORKER,
+    step_places={step: WORKER_PROCESS for step in ("cpu", "native", "io", "net", "block")},
+    default_pool_size=default_pool_size,
+    # Each worker is an interpreter of its own: a few dozen fill an ordinary machine's memory.
+    max_pool_size=64,
+)
 
 
 def run(run) -> None:
@@ -119,6 +136,6 @@ def _init_worker(events, config: dict, checked_in) -> None:
 def _run_in_worker(task: dict) -> None:
     ctx = _worker_ctx
     try:
-        run_task(ctx, task, "process")
+        run_task(ctx, task, WORKER_PROCESS)
     finally:
         ctx.rec.flush()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from threadloom.wire import WORKER_MAIN
+
 from ..workload import QUEUED, now, run_task
+from ._spec import GIL_SHARED, ModelSpec
 
-NAME = "sequential"
-DESCRIPTION = "one task after another in one thread (the baseline)"
-
-
-def default_pool_size(cpu_count: int):
-    return None
+SPEC = ModelSpec(
+    name="sequential",
+    description="one task after another in one thread (the baseline)",
+    hint="The baseline: one task after another.",
+    lesson="The baseline: one task after another, nothing overlaps. Every other model is measured against it.",
+    worker_kinds=(WORKER_MAIN,),
+    gil=GIL_SHARED,
+    step_places={step: WORKER_MAIN for step in ("cpu", "native", "io", "net", "block")},
+)
 
 
 def run(run) -> None:
@@ -18,4 +24,4 @@ def run(run) -> None:
     for task in run.tasks:
         ctx.emit((now(), task["id"], -1, QUEUED))
     for task in run.tasks:
-        run_task(ctx, task, "main")
+        run_task(ctx, task, WORKER_MAIN)
