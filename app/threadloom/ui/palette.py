@@ -23,6 +23,8 @@ from PySide6.QtGui import QColor
 
 from threadloom.model import STATES
 
+from ..viewmodel.text import STATE_DESCRIPTIONS
+
 STATE_COLORS_LIGHT: dict[str, str] = {
     "running": "#009E73",  # bluish green: holds the GIL and runs Python code
     "native": "#0072B2",  # blue: runs native code with the GIL released
@@ -45,15 +47,6 @@ STATE_COLORS_DARK: dict[str, str] = {
 
 STATE_COLORS: dict[str, str] = STATE_COLORS_LIGHT
 
-STATE_DESCRIPTIONS: dict[str, str] = {
-    "running": "running Python code while holding the GIL.",
-    "native": "running native code (C, hashing, compression) with the GIL released.",
-    "ready": "runnable, waiting for the GIL or a CPU.",
-    "io": "waiting for I/O or a timer (sleep, socket, file); uses no CPU.",
-    "blocked": "waiting on another task: a lock, a queue, an event or a future.",
-    "queued": "submitted but not started: no worker has picked it up yet.",
-    "idle": "a worker with nothing to do.",
-}
 
 assert set(STATE_COLORS_LIGHT) == set(STATES) == set(STATE_COLORS_DARK) == set(STATE_DESCRIPTIONS)
 
