@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from .conftest import threadloom_cmd
+from .conftest import REPO, threadloom_cmd
 
 GOOD = """
 name = "tiny"
@@ -172,3 +176,67 @@ def test_probe_runs_under_python_3_9(tmp_toml, tmp_path):
     assert result.returncode == 0, result.stderr
     runs = json.loads(out.read_text())["runs"]
     assert all(r["interpreter"]["version"].startswith("3.9") for r in runs)
+
+
+#: A command-line flag inside a message: "--model", "--force" (not "---" rules or "a--b").
+_FLAG = re.compile(r"(?<![\w-])--[a-z][\w-]*")
+PACKAGE = REPO / "app" / "threadloom"
+
+
+def _library_modules() -> list[Path]:
+    """Every module but the CLI's own: they raise errors about values and files, never about flags."""
+    return [p for p in sorted(PACKAGE.rglob("*.py")) if "cli" not in p.relative_to(PACKAGE).parts[:1]]
+
+
+def _texts(node: ast.AST) -> list[str]:
+    """The literal text in an expression, f-strings' fixed parts included."""
+    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def test_library_errors_name_no_cli_flag():
+    """Messages raised outside cli/ (and the defaults that would go into them) name no flag: the CLI adds it."""
+    found = []
+    for path in _library_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                texts = _texts(node.exc)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                texts = [t for d in node.args.defaults + node.args.kw_defaults if d is not None for t in _texts(d)]
+            else:
+                continue
+            found += [f"{path.relative_to(PACKAGE)}:{node.lineno}: {t!r}" for t in texts if _FLAG.search(t)]
+    assert found == []
+    assert len(_library_modules()) > 30  # the walk found the package
+
+
+def test_library_errors_read_without_the_cli(tmp_path):
+    """The errors people meet most, raised by library calls: each says what is wrong, and no flag."""
+    from threadloom.engine import ProbeSession, RunRequest
+    from threadloom.errors import ThreadloomError
+    from threadloom.export.caption import picture_format
+    from threadloom.export.savefile import load_runs, runs_from_bytes, runs_to_bytes
+    from threadloom.scenario import parse_scenario
+
+    many = parse_scenario(GOOD.replace("count = 2", "count = 5000"), source="many.toml")
+    calls = [
+        (lambda: picture_format("shot.bmp"), "shot.bmp"),
+        (lambda: runs_to_bytes([]), "nothing to save"),
+        (lambda: load_runs(tmp_path / "nope.tlrun"), "nope.tlrun"),
+        (lambda: runs_from_bytes(b"PK\x03\x04 truncated", "cut.tlrun"), "cut.tlrun"),
+        (lambda: many.check_run("threads", None), "many.toml"),
+        (lambda: many.check_run("thread-pool", 100_000), "pool_size"),
+        (lambda: parse_scenario(GOOD.replace("io = 5", "io = -5"), source="bad.toml"), "bad.toml"),
+        (
+            lambda: asyncio.run(
+                ProbeSession(RunRequest(parse_scenario(GOOD), "threads", interpreter="/no/such/python")).run()
+            ),
+            "/no/such/python",
+        ),
+    ]
+    for call, needle in calls:
+        with pytest.raises(ThreadloomError) as info:
+            call()
+        message = str(info.value)
+        assert needle in message and not _FLAG.search(message), message
+        assert len(message.splitlines()) == 1, message

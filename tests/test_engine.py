@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from threadloom.engine import ProbeSession, RunRequest, RunStopped
-from threadloom.errors import WireFormatError
+from threadloom.engine import ProbeSession, RunRequest, RunResult
+from threadloom.errors import ProbeError, WireFormatError
 from threadloom.model import Trace, compute_metrics
 from threadloom.wire import STATE_CODES, TASK_DONE, VERSION, encode_events, encode_json, magic_line
 from threadloom.wire.reader import EventsFrame, FrameDecoder, JsonFrame
@@ -97,15 +98,25 @@ def test_events_for_unknown_tasks_are_refused():
         _trace((0, 7, 1, RUNNING))
 
 
-def test_stop_mid_run_keeps_the_partial_trace_and_leaves_no_probe():
-    text = """
+SLEEPY = """
 [[groups]]
 name = "sleepy"
 count = 3
 repeat = 1000
 steps = [{ io = 10 }]
 """
-    request = RunRequest(scenario(text), "threads")
+
+
+def _probe_gone(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_stop_mid_run_is_an_outcome_with_the_partial_trace_and_leaves_no_probe():
+    request = RunRequest(scenario(SLEEPY), "threads")
 
     async def go():
         session = ProbeSession(request)
@@ -114,17 +125,37 @@ steps = [{ io = 10 }]
             await asyncio.sleep(0.05)
         pid = session.pid
         session.stop()
-        with pytest.raises(RunStopped) as info:
-            await task
-        return pid, info.value.trace
+        return pid, session, await task  # a stopped run returns; it raises nothing
 
-    pid, trace = asyncio.run(asyncio.wait_for(go(), 60))
+    pid, session, result = asyncio.run(asyncio.wait_for(go(), 60))
+    assert isinstance(result, RunResult) and result.stopped and session.stopped
+    trace = result.trace
+    assert trace is session.trace
     assert len(trace) >= 20 and not trace.complete
     assert compute_metrics(trace).complete is False
-    with pytest.raises(ProcessLookupError):
-        import os
+    # Open segments were closed at the last event: the partial trace draws whole.
+    assert len(trace.open_segments()) == 0
+    assert _probe_gone(pid)
 
-        os.killpg(pid, 0)
+
+def test_stop_before_the_probe_started_is_a_stopped_outcome_too():
+    async def go():
+        session = ProbeSession(RunRequest(scenario(SLEEPY), "threads"))
+        task = asyncio.ensure_future(session.run())
+        session.stop()  # before the subprocess even exists
+        return session, await task
+
+    session, result = asyncio.run(asyncio.wait_for(go(), 60))
+    assert result.stopped and not result.trace.complete
+    assert session.pid is None or _probe_gone(session.pid)
+
+
+def test_a_finished_run_is_not_stopped_and_a_failed_one_raises():
+    tiny = '[[groups]]\nname = "w"\ncount = 1\nsteps = [{ io = 1 }]\n'
+    result = asyncio.run(asyncio.wait_for(ProbeSession(RunRequest(scenario(tiny), "threads")).run(), 60))
+    assert result.stopped is False and result.trace.complete
+    with pytest.raises(ProbeError, match="/no/such/python"):
+        asyncio.run(ProbeSession(RunRequest(scenario(tiny), "threads", interpreter="/no/such/python")).run())
 
 
 def test_every_model_runs_every_step_kind():

@@ -12,10 +12,11 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from threadloom.cli.render import render_runs
 from threadloom.export.savefile import load_runs, save_runs
 from threadloom.model import compute_metrics
 from threadloom.ui.palette import STATE_COLORS_LIGHT
+from threadloom.ui.render import render_runs
+from threadloom.ui.window import MainWindow
 
 from .conftest import MIXED_TEXT as TEXT
 
@@ -58,7 +59,7 @@ def _assert_real_timeline(pixels: np.ndarray, tolerance: int = 0) -> None:
 
 
 def test_window_png_is_exactly_the_size_asked_and_shows_the_timeline(qapp, trace):
-    data = render_runs([trace], ["thread-pool"], "png", (1600, 900))
+    data = render_runs([trace], ["thread-pool"], "png", (1600, 900), window_class=MainWindow)
     image = QImage.fromData(data, "PNG")
     assert (image.width(), image.height()) == (1600, 900)
     _assert_real_timeline(_pixels(image))
@@ -82,7 +83,7 @@ def test_timeline_svg_parses_and_holds_the_segments(qapp, trace):
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
 def test_window_pdf_renders_to_a_real_timeline(qapp, trace, tmp_path):
     pdf = tmp_path / "window.pdf"
-    pdf.write_bytes(render_runs([trace], ["thread-pool"], "pdf", (1600, 900)))
+    pdf.write_bytes(render_runs([trace], ["thread-pool"], "pdf", (1600, 900), window_class=MainWindow))
     subprocess.run(
         ["pdftoppm", "-r", "96", "-png", "-singlefile", str(pdf), str(tmp_path / "page")], check=True, timeout=60
     )
@@ -95,7 +96,6 @@ def test_the_app_opens_saves_exports_and_takes_dropped_runs(qapp, trace, tmp_pat
     from PySide6.QtCore import QSettings
 
     from threadloom.ui.file_actions import PictureDialog, open_on_start
-    from threadloom.ui.window import MainWindow
 
     saved_path = tmp_path / "in.tlrun"
     save_runs(saved_path, [trace, trace], TEXT, ["first", "second"])

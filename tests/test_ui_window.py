@@ -21,11 +21,10 @@ from PySide6.QtCore import QSettings
 import qasync  # isort: skip
 
 from threadloom.engine import InterpreterInfo
-from threadloom.errors import ScenarioError
+from threadloom.errors import ScenarioError, UsageError
 from threadloom.model import STATES
 from threadloom.scenario import parse_scenario
 from threadloom.ui.app import _run_window
-from threadloom.ui.replay import ReplayClock
 from threadloom.ui.window import MainWindow
 
 from .conftest import alive_in_group
@@ -317,21 +316,8 @@ def test_choices_and_recent_files_survive_a_restart(qapp, loop, tmp_path):
         second.close()
 
 
-def test_replay_clock_plays_scrubs_and_stops_at_the_end():
-    clock = ReplayClock(100.0, speed=0.5)
-    assert not clock.advance(10)  # paused: nothing moves
-    clock.play()
-    assert clock.advance(40) and clock.position_ms == pytest.approx(20.0)
-    assert clock.seek(500) == 100.0 and clock.seek(-3) == 0.0
-    clock.seek(95)
-    clock.advance(1000)
-    assert clock.position_ms == 100.0 and not clock.playing
-    clock.play()  # from the end: again from the start
-    assert clock.position_ms == 0.0 and clock.playing
-    clock.set_speed(1.0)
-    assert clock.step_speed(faster=False) == 0.5 and clock.step_speed(faster=True) == 1.0
-    assert clock.step_speed(faster=True) == 1.0  # 1x is the fastest
-    clock.set_speed(0.001)
-    assert clock.step_speed(faster=False) == 0.001
-    with pytest.raises(ValueError):
-        clock.set_speed(0)
+def test_an_unknown_model_is_refused_naming_the_allowed_ones(window):
+    window.set_models(["threads"])
+    with pytest.raises(UsageError, match="unknown model 'green-threads'; allowed: threads, thread-pool"):
+        window.set_models(["threads", "green-threads"])
+    assert window.controls.selected_models() == ["threads"]  # nothing changed

@@ -2,7 +2,10 @@
 
 The CLI prints ``str(error)`` as one line to stderr and exits with
 ``error.exit_code``; the GUI shows the same line in its status bar. So each
-message names the file, the field and what is allowed.
+message names the file, the field and what is allowed. Library code (all but
+``cli/``) never names a command-line flag: the CLI says which flag a value
+came from. A run the user stopped is not an error: the engine returns it as
+an outcome (:class:`threadloom.engine.RunResult` with ``stopped`` set).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class ScenarioError(ThreadloomError):
 
 
 class ProbeError(ThreadloomError):
-    """The probe subprocess could not run, crashed, or was stopped.
+    """The probe subprocess could not run, or crashed.
 
     Not your scenario's fault: the interpreter may not exist, may be too old,
     or may have crashed. Whatever the probe recorded before it ended is kept in
@@ -57,4 +60,12 @@ class SavedRunError(ThreadloomError):
     """A saved run is truncated, tampered with, or from a newer Threadloom.
 
     Nothing in the file was executed; the file is left as it is.
+    """
+
+
+class ExportError(ThreadloomError):
+    """A run cannot be exported as asked: nothing to export, runs and labels that do not pair up,
+    or a picture format that does not exist.
+
+    Nothing was written; the message says what the export needs.
     """

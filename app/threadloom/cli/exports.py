@@ -1,7 +1,7 @@
 """`threadloom run`'s export options: --save, --trace, --csv, --screenshot [--size].
 
 Checked before the run (names, sizes, writability, Qt for pictures), written
-after it. Qt is imported only for --screenshot.
+after it. Qt is imported only for --screenshot, through :mod:`threadloom.ui.render`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from .._files import write_atomic
 from ..errors import UsageError
-from ..export.caption import parse_size, picture_format
+from ..export.caption import picture_format
 from ..model import Trace
 from ..scenario import Scenario
-from .outputs import check_writable, write_atomic
+from ._options import check_writable, ensure_qt, parse_size
 
 _OPTIONS = ("json", "save", "trace", "csv", "screenshot")
 
@@ -35,20 +36,9 @@ def check_export_options(args: argparse.Namespace) -> None:
     if args.size is not None and not args.screenshot:
         raise UsageError("--size: only applies to --screenshot; add --screenshot OUT.png")
     if args.screenshot:
-        picture_format(args.screenshot)
+        picture_format(args.screenshot, option="--screenshot")
         parse_size(args.size)
-        ensure_qt()
-
-
-def ensure_qt() -> None:
-    """Make Qt draw without a display, and fail early and clearly if it cannot load."""
-    from .render import use_offscreen_qt
-
-    use_offscreen_qt()
-    try:
-        import PySide6.QtWidgets  # noqa: F401
-    except ImportError as exc:
-        raise UsageError(f"--screenshot: Qt cannot be loaded here ({exc}); install the GUI libraries") from None
+        ensure_qt("--screenshot")
 
 
 def write_exports(args: argparse.Namespace, scenario: Scenario, traces: list[Trace]) -> None:
@@ -66,10 +56,12 @@ def write_exports(args: argparse.Namespace, scenario: Scenario, traces: list[Tra
 
         _write(args.csv, segments_csv(traces, labels).encode("utf-8"))
     if args.screenshot:
-        from .render import render_runs
+        from ..ui.render import render_runs
+        from ..ui.window import MainWindow
 
-        fmt, size = picture_format(args.screenshot), parse_size(args.size)
-        _write(args.screenshot, render_runs(traces, labels, fmt, size, scenario=scenario))
+        fmt, size = picture_format(args.screenshot, option="--screenshot"), parse_size(args.size)
+        data = render_runs(traces, labels, fmt, size, scenario=scenario, window_class=MainWindow)
+        _write(args.screenshot, data)
 
 
 def _write(path: str, data: bytes) -> None:

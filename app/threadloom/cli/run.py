@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
+from .._files import write_atomic
 from ..engine import RunRequest, run_blocking
-from ..errors import ThreadloomError, UsageError
+from ..errors import ThreadloomError
 from ..model import compute_metrics
-from ..probe.models import DEFAULT_MODEL, MODELS, model_names
+from ..probe.models import DEFAULT_MODEL, model_names
 from ..report import format_run_table
-from ..scenario.load import MAX_POOL, MAX_SWITCH_INTERVAL_MS
 from ..scenario.presets import resolve_scenario
-from .outputs import check_writable, write_atomic
+from ._options import check_writable, parse_models, parse_pool_size, parse_switch_interval
 
 
 class RunCommand:
@@ -98,46 +97,6 @@ class RunCommand:
         from .exports import write_exports
 
         write_exports(args, scenario, traces)
-
-
-def parse_models(values: list[str] | None) -> list[str]:
-    if not values:
-        return []
-    models = [m.strip() for v in values for m in v.split(",") if m.strip()]
-    for model in models:
-        if model not in MODELS:
-            raise UsageError(f"--model: unknown model {model!r}; allowed: {', '.join(model_names())}")
-    return list(dict.fromkeys(models))
-
-
-def parse_ms(
-    value: str, flag: str, *, minimum: float = 0.0, maximum: float = math.inf, open_low: bool = False
-) -> float:
-    """A duration flag in ms; bad values raise :class:`UsageError` naming the flag and the range."""
-    try:
-        ms = float(value)
-    except ValueError:
-        ms = math.nan
-    above = ms > minimum if open_low else ms >= minimum
-    if not (math.isfinite(ms) and above and ms <= maximum):
-        low = f"greater than {minimum:g}" if open_low else f"{minimum:g} or more"
-        high = f" and at most {maximum:g}" if math.isfinite(maximum) else ""
-        raise UsageError(f"{flag}: must be a number of ms {low}{high}, got {value!r}")
-    return ms
-
-
-def parse_switch_interval(value: str | None) -> float | None:
-    if value is None:
-        return None
-    return parse_ms(value, "--switch-interval", maximum=MAX_SWITCH_INTERVAL_MS, open_low=True)
-
-
-def parse_pool_size(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_POOL:
-        raise UsageError(f"--pool-size: must be a whole number from 1 to {MAX_POOL}, got {value!r}")
-    return int(value)
 
 
 __all__ = ["RunCommand", "ThreadloomError"]

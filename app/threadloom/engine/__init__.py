@@ -5,13 +5,13 @@ the GUI with qasync's loop.
 """
 
 from .interpreters import InterpreterInfo, describe_interpreter, discover_interpreters, probe_command
-from .session import ProbeSession, RunRequest, RunStopped, run_blocking
+from .session import ProbeSession, RunRequest, RunResult, run_blocking
 
 __all__ = [
     "InterpreterInfo",
     "ProbeSession",
     "RunRequest",
-    "RunStopped",
+    "RunResult",
     "describe_interpreter",
     "discover_interpreters",
     "probe_command",

@@ -48,19 +48,27 @@ class RunRequest:
         return self.interpreter or "the current interpreter"
 
 
-class RunStopped(ProbeError):
-    """The run was stopped on request (Stop, Ctrl-C, closing the window).
+@dataclass(frozen=True)
+class RunResult:
+    """How a run that did not fail ended: its trace, and whether it was stopped on request.
 
-    Not a failure: :attr:`trace` holds everything recorded up to that moment.
+    A stopped run (Stop, closing the window) is an outcome, not an error:
+    :attr:`trace` holds everything recorded up to that moment, its open
+    segments closed at its last event, and ``trace.complete`` is False.
     """
+
+    trace: Trace
+    stopped: bool = False
 
 
 class ProbeSession:
     """Runs the probe for one request; :attr:`trace` grows while it runs.
 
     ``on_update(trace)`` is called from the event loop after each chunk of
-    events is folded into the trace. :meth:`stop` ends the run early; then
-    :meth:`run` raises :class:`RunStopped` carrying the partial trace.
+    events is folded into the trace. :meth:`run` returns a :class:`RunResult`;
+    :meth:`stop` ends the run early, and then that result has ``stopped`` set
+    and holds the partial trace. A probe that cannot start, crashes or speaks
+    garbage raises :class:`ProbeError` (also with the partial trace).
     """
 
     def __init__(self, request: RunRequest, on_update: Callable[[Trace], None] | None = None) -> None:
@@ -74,12 +82,17 @@ class ProbeSession:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called (at any time); how the run ended is :attr:`RunResult.stopped`."""
+        return self._stopping
+
     def stop(self) -> None:
         """Ask the run to end now; safe to call at any time, more than once."""
         self._stopping = True
         self._kill()
 
-    async def run(self) -> Trace:
+    async def run(self) -> RunResult:
         argv, env, cwd = probe_command(self.request.interpreter)
         label = self.request.interpreter_label
         try:
@@ -94,6 +107,8 @@ class ProbeSession:
             )
         except OSError as exc:
             raise ProbeError(f"{argv[0]}: cannot start the probe: {exc.strerror or exc}") from None
+        if self._stopping:  # stopped while the process was being started
+            self._kill()
         stderr_tail = bytearray()
         stderr_task = asyncio.ensure_future(_drain(proc.stderr, stderr_tail))
         try:
@@ -113,6 +128,8 @@ class ProbeSession:
             await stderr_task
         except WireFormatError as exc:
             self._kill()
+            if self._stopping:  # killed mid-frame on request: what it sent before is the outcome
+                return RunResult(self._partial(), stopped=True)
             raise type(exc)(str(exc), trace=self._partial()) from None
         finally:
             self._kill()
@@ -150,12 +167,12 @@ class ProbeSession:
         if self._on_update is not None:
             self._on_update(self.trace)
 
-    def _outcome(self, returncode: int, decoder: FrameDecoder, stderr: bytes, label: str) -> Trace:
+    def _outcome(self, returncode: int, decoder: FrameDecoder, stderr: bytes, label: str) -> RunResult:
         trace = self.trace
         if self._stopping:
-            raise RunStopped("run stopped; the trace so far is kept", trace=self._partial())
+            return RunResult(self._partial(), stopped=True)
         if returncode == 0 and trace.complete:
-            return trace
+            return RunResult(trace)
         if trace.error:
             reason = trace.error.get("message", "unknown error")
         elif returncode < 0:
@@ -193,5 +210,10 @@ async def _drain(stream: asyncio.StreamReader, tail: bytearray) -> None:
 
 
 def run_blocking(request: RunRequest) -> Trace:
-    """Run to the end from synchronous code (the CLI); Ctrl-C stops the probe too."""
-    return asyncio.run(ProbeSession(request).run())
+    """Run to the end from synchronous code (the CLI) and return the trace.
+
+    Nothing can call :meth:`ProbeSession.stop` here, so the run finishes or
+    fails. Ctrl-C (``KeyboardInterrupt``) kills the probe and its processes,
+    then propagates: the caller says in one line that the run was interrupted.
+    """
+    return asyncio.run(ProbeSession(request).run()).trace

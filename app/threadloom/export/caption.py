@@ -1,14 +1,15 @@
-"""What a picture says about itself, and how its size and format are asked for (Qt-free).
+"""What a picture says about itself, what it can show, and its formats and sizes (Qt-free).
 
 A screenshot travels alone (a slide, a blog post, a bug report), so it carries
 a caption: the scenario, the model(s), the interpreter and its version, GIL on
 or off, the switch interval, the pool size, the date and the states' legend.
-The text is built here without Qt so the CLI can check options before a run.
+The text, the views a picture can show, its formats and its size limits are
+set here without Qt, so the CLI can check its options before a run; the
+picture itself is drawn by :mod:`threadloom.ui.render`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import UsageError
 from ..model import Trace
-from ..probe.models import MODELS
+from ..viewmodel.text import RunSettings, uses_pool
 
 VIEWS = ("window", "timeline", "scheduler")
 FORMATS = ("png", "svg", "pdf")
@@ -44,27 +45,17 @@ class Caption:
     details: str
 
 
-def parse_size(text: str | None, option: str = "--size") -> tuple[int, int]:
-    """``"1600x900"`` -> ``(1600, 900)``; anything else is a :class:`UsageError` naming the allowed form."""
-    if text is None:
-        return DEFAULT_SIZE
-    m = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", text)
-    if m:
-        w, h = int(m.group(1)), int(m.group(2))
-        if MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]:
-            return w, h
-    raise UsageError(
-        f"{option}: expected WIDTHxHEIGHT in pixels, each from {MIN_SIZE[0]}x{MIN_SIZE[1]} "
-        f"to {MAX_SIZE[0]}x{MAX_SIZE[1]} (for example 1600x900), got {text!r}"
-    )
+def picture_format(path: str | Path, option: str | None = None) -> str:
+    """The picture format from the file's extension: png, svg or pdf.
 
-
-def picture_format(path: str | Path, option: str = "--screenshot") -> str:
-    """The picture format from the file's extension: png, svg or pdf."""
+    A :class:`UsageError` otherwise; ``option`` (the flag or the menu item the
+    name came from, said by the caller) starts its message.
+    """
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         got = f".{suffix}" if suffix else "no extension"
-        raise UsageError(f"{option}: {path}: the name must end in .png, .svg or .pdf (got {got})")
+        where = f"{option}: " if option else ""
+        raise UsageError(f"{where}{path}: the name must end in .png, .svg or .pdf (got {got})")
     return suffix
 
 
@@ -74,15 +65,16 @@ def caption_for(traces: list[Trace], labels: list[str] | None = None, when: date
     scenario = next((str(t.header.get("scenario")) for t in traces if t.header.get("scenario")), "Threadloom")
     models = " vs ".join(labels) if labels else "no run"
     title = f"{scenario}  —  {models}"
-    per_run = [_settings(t) for t in traces]
+    runs = [RunSettings.of(t) for t in traces]
+    per_run = [_settings(s) for s in runs]
     if len(set(per_run)) <= 1:
         settings = per_run[0] if per_run else ""
     else:
         settings = "; ".join(f"{label}: {s}" for label, s in zip(labels, per_run, strict=True))
-    cpus = {t.header.get("cpu_count") for t in traces if t.header.get("cpu_count")}
+    cpus = {s.cpus for s in runs if s.cpus}
     parts = [settings] if settings else []
     if len(cpus) == 1:
-        parts.append(f"{cpus.pop()} CPUs")
+        parts.append(cpus.pop())
     if any(not t.complete for t in traces):
         parts.append("incomplete run")
     parts.append(_date(when))
@@ -90,23 +82,11 @@ def caption_for(traces: list[Trace], labels: list[str] | None = None, when: date
     return Caption(title, "  ·  ".join(parts))
 
 
-def _settings(trace: Trace) -> str:
-    h = trace.header
-    interp = h.get("interpreter") or {}
-    gil = "GIL on" if h.get("gil_enabled", True) else "GIL off"
-    free = " free-threaded build," if interp.get("free_threaded_build") else ""
-    switch = h.get("switch_interval_ms")
-    switch_text = f"switch interval {switch:g} ms" if isinstance(switch, (int, float)) else "switch interval ?"
-    pool = h.get("pool_size") if uses_pool(trace.model) else None
-    pool_text = f", pool {pool} workers" if pool else ""
-    python = f"{interp.get('implementation', 'Python')} {interp.get('version', '?')}"
-    return f"{python},{free} {gil}, {switch_text}{pool_text}"
-
-
-def uses_pool(model: str) -> bool:
-    """The probe reports the scenario's pool size under every model; only pool models use it."""
-    module = MODELS.get(model)
-    return module is None or module.SPEC.has_pool
+def _settings(s: RunSettings) -> str:
+    """ "CPython 3.13.1, free-threaded build, GIL off, switch interval 5 ms, pool 4 workers"."""
+    free = "free-threaded build" if s.free_threaded_build else ""
+    pool = f"{s.pool} workers" if s.pool else ""
+    return ", ".join(part for part in (s.interpreter, free, s.gil, s.switch, pool) if part)
 
 
 def _date(when: datetime | str | None) -> str:
@@ -117,3 +97,17 @@ def _date(when: datetime | str | None) -> str:
             return when
     when = (when or datetime.now(UTC)).astimezone(UTC)
     return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+__all__ = [
+    "DEFAULT_SIZE",
+    "FORMATS",
+    "MAX_SIZE",
+    "MIN_SIZE",
+    "STATE_LEGEND",
+    "VIEWS",
+    "Caption",
+    "caption_for",
+    "picture_format",
+    "uses_pool",
+]

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..model import STATES, Trace
-from .caption import uses_pool
+from ..viewmodel.text import RunSettings
 
 #: chrome://tracing's reserved colour names, so its colours read like Threadloom's (Perfetto picks its own).
 _CNAME = {
@@ -32,27 +32,8 @@ _CNAME = {
 
 
 def run_settings(trace: Trace) -> dict[str, Any]:
-    """The settings of one run, as trace metadata."""
-    h = trace.header
-    interp = h.get("interpreter", {})
-    return {
-        "model": trace.model,
-        "scenario": h.get("scenario", ""),
-        "interpreter": f"{interp.get('implementation', '?')} {interp.get('version', '?')}",
-        "interpreter_path": interp.get("path", ""),
-        "gil_enabled": bool(h.get("gil_enabled", True)),
-        "switch_interval_ms": h.get("switch_interval_ms"),
-        "pool_size": h.get("pool_size") if uses_pool(trace.model) else None,
-        "cpu_count": h.get("cpu_count"),
-        "complete": trace.complete,
-        "makespan_ms": trace.end_ns / 1e6,
-    }
-
-
-def _settings_line(s: dict[str, Any]) -> str:
-    gil = "GIL on" if s["gil_enabled"] else "GIL off"
-    pool = f", pool {s['pool_size']}" if s["pool_size"] else ""
-    return f"{s['interpreter']}, {gil}, switch {s['switch_interval_ms']} ms{pool}, {s['cpu_count']} CPUs"
+    """The settings of one run, as trace metadata: :class:`RunSettings`' keys, whether it finished, its makespan."""
+    return {**RunSettings.of(trace).to_json(), "complete": trace.complete, "makespan_ms": trace.end_ns / 1e6}
 
 
 def chrome_trace_json(traces: list[Trace], labels: list[str] | None = None) -> str:
@@ -61,10 +42,9 @@ def chrome_trace_json(traces: list[Trace], labels: list[str] | None = None) -> s
     events: list[str] = []
     runs_meta = []
     for i, (trace, label) in enumerate(zip(traces, labels, strict=True)):
-        settings = run_settings(trace)
-        runs_meta.append({"label": label, **settings})
+        runs_meta.append({"label": label, **run_settings(trace)})
         tasks_pid, workers_pid = 2 * i + 1, 2 * i + 2
-        line = _settings_line(settings)
+        line = RunSettings.of(trace).line("interpreter", "gil", "switch", "pool", "cpus")
         _process(events, tasks_pid, f"{label}: tasks", line, 2 * i)
         _process(events, workers_pid, f"{label}: workers", line, 2 * i + 1)
         task_names = [t.label for t in trace.tasks]

@@ -15,15 +15,12 @@ import numpy as np
 from ..errors import WireFormatError
 from ..probe.models import MODELS, ModelSpec
 from ..wire import STATE_CODES, STATE_NAMES, TASK_DONE, WORKER_THREAD, WorkerKind, worker_kind
+from .occupancy import occupies
 
 STATES = STATE_NAMES
 _NONE = -1
 _DONE = TASK_DONE
 
-#: States that occupy a worker. An event loop is only occupied by what runs on
-#: it; a coroutine waiting on a timer does not hold it.
-_LOOP_OCCUPYING = np.array([STATE_CODES[s] for s in ("running", "native", "blocked")])
-_THREAD_OCCUPYING = np.array([STATE_CODES[s] for s in ("running", "native", "ready", "io", "blocked")])
 _IDLE = STATE_CODES["idle"]
 
 
@@ -257,7 +254,7 @@ class Trace:
 
     # -- derived lanes -------------------------------------------------
     def worker_lanes(self) -> Segments:
-        """One lane per worker: what occupied it, and ``idle`` in between.
+        """One lane per worker: what occupied it (see :mod:`.occupancy`), and ``idle`` in between.
 
         ``task`` holds the occupying task (or -1 for idle).
         """
@@ -265,8 +262,7 @@ class Trace:
         end_run = self.end_ns
         out: list[tuple[np.ndarray, ...]] = []
         for wid, info in sorted(self.workers.items()):
-            occupying = _LOOP_OCCUPYING if info.traits.cooperative else _THREAD_OCCUPYING
-            mask = (seg.worker == wid) & np.isin(seg.state, occupying)
+            mask = (seg.worker == wid) & occupies(info.traits.cooperative, seg.state)
             idx = np.nonzero(mask)[0]
             if not len(idx):
                 continue

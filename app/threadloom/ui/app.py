@@ -14,13 +14,27 @@ import sys
 
 # PySide6 before qasync: qasync binds to the Qt binding already imported.
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 import qasync  # isort: skip
 
 from .. import __version__
+from ..desktop import APP_ID
+from ..resources import resource_path
 from .fonts import load_bundled_fonts
-from .window import APP_ID, MainWindow, window_icon
+from .window import MainWindow
+
+
+def window_icon() -> QIcon:
+    """The app's icon at every size shipped, else the desktop theme's icon of that name."""
+    icon = QIcon()
+    for size in (48, 128, 256):
+        try:
+            icon.addFile(str(resource_path("icons", f"{APP_ID}-{size}.png")))
+        except FileNotFoundError:
+            pass
+    return icon if not icon.isNull() else QIcon.fromTheme(APP_ID)
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

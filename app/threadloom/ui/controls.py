@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import InterpreterInfo, RunRequest
+from ..errors import UsageError
 from ..probe.models import DEFAULT_MODEL, model_names, spec_of
 from ..scenario import Scenario, list_presets
 from ..scenario.load import MAX_POOL
@@ -51,7 +52,7 @@ POOL_TOOLTIP = (
     "<b>Pool size</b>: how many workers a thread or process pool has. Tasks submitted beyond that wait in the "
     "pool's <b>queue</b> (state <i>queued</i>): submitted, but no worker has picked them up yet.<br><br>"
     "<i>auto</i> uses the scenario's [run].pool_size, else the executor's own default. "
-    "Models without a pool (threads, asyncio, sequential) ignore it."
+    f"Models without a pool ({', '.join(m for m in model_names() if not spec_of(m).has_pool)}) ignore it."
 )
 INTERPRETER_TOOLTIP = (
     "The Python that runs the workload, in a process of its own. A free-threaded build (for example "
@@ -351,9 +352,10 @@ class ControlPanel(QWidget):
         return [name for name, check in self.model_checks.items() if check.isChecked()]
 
     def set_models(self, models: list[str]) -> None:
+        """Check exactly ``models``; :class:`~threadloom.errors.UsageError` naming the allowed ones for any other."""
         unknown = [m for m in models if m not in self.model_checks]
         if unknown:
-            raise ValueError(f"unknown model {unknown[0]!r}; allowed: {', '.join(model_names())}")
+            raise UsageError(f"unknown model {unknown[0]!r}; allowed: {', '.join(model_names())}")
         for name, check in self.model_checks.items():
             check.setChecked(name in models)
         self._update_run_button()
@@ -387,6 +389,10 @@ class ControlPanel(QWidget):
             self.interpreter_box.setCurrentIndex(index)
             self._last_interpreter_index = index
 
+    def saved_interpreter(self) -> str | None:
+        """The interpreter the restored settings chose, to select once it has been found."""
+        return self._saved_interpreter
+
     def select_interpreter(self, path: str | None) -> bool:
         index = self._interpreters.index(path or "") if (path or "") in self._interpreters else -1
         if index >= 0:
@@ -416,10 +422,13 @@ class ControlPanel(QWidget):
 
     # -- the plan -------------------------------------------------------------------
     def plan(self) -> list[PlannedRun]:
-        """The runs to make, in order; raises ScenarioError if the machine cannot take one."""
+        """The runs to make, in order; raises ScenarioError if the machine cannot take one.
+
+        ``UsageError`` when no scenario is selected.
+        """
         scenario = self.current_scenario()
         if scenario is None:
-            raise ValueError("no scenario selected")
+            raise UsageError("no scenario selected")
         models = self.selected_models()
         base_switch = self.switch.value()
         base_pool = self.pool.value() or scenario.pool_size

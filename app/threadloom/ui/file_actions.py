@@ -1,12 +1,13 @@
 """The File menu's save, open and export actions, and dropping saved runs onto the window.
 
 The main window calls :func:`install_file_actions` once. Everything here turns
-the window's runs into files with :mod:`threadloom.export` and back; nothing
-measures anything. Dialogs are opened with ``open()`` (not ``exec()``), so no
-nested event loop runs under qasync, and the heavy part of saving and loading
-(compressing, hashing, validating) runs in a worker thread when an asyncio loop
-is running. Every failure ends as one line in a message box and the status bar;
-the window stays usable.
+the window's runs into files with :mod:`threadloom.export` (and pictures with
+:mod:`threadloom.ui.render`) and back; nothing measures anything. Dialogs are
+opened with ``open()`` (not ``exec()``), so no nested event loop runs under
+qasync, and the heavy part of saving and loading (compressing, hashing,
+validating) runs in a worker thread when an asyncio loop is running. Every
+failure ends as one line in a message box and the status bar; the window
+stays usable.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..cli.outputs import write_atomic
+from .._files import write_atomic
 from ..errors import ThreadloomError
 from ..export.caption import FORMATS, MAX_SIZE, MIN_SIZE, VIEWS, caption_for
 from ..export.savefile import SUFFIX, SavedRuns, load_runs
@@ -246,7 +247,7 @@ class FileActions(QObject):
         return caption_for(traces, labels, self._created())
 
     def copy_picture(self) -> None:
-        from ..export.picture import copy_picture
+        from .render import copy_picture
 
         if self._no_runs():
             return
@@ -275,7 +276,7 @@ class FileActions(QObject):
     def picture_to(self, path: str | Path, view: str = "window", size: tuple[int, int] | None = None) -> None:
         """Write a picture of ``view``: at the size shown (``size`` None), or redrawn at ``size``."""
         from ..export.caption import picture_format
-        from ..export.picture import render_bytes
+        from .render import render_bytes, render_runs
 
         path = Path(path)
         try:
@@ -287,8 +288,6 @@ class FileActions(QObject):
                 ratio = widget.devicePixelRatioF()
                 data = render_bytes(widget, fmt, None, caption, dark=dark, title=caption.title, pixel_ratio=ratio)
             else:
-                from ..cli.render import render_runs
-
                 traces, labels = self.runs_for(view)
                 data = render_runs(
                     traces,
@@ -301,6 +300,7 @@ class FileActions(QObject):
                     dark=dark,
                     scenario=self.window.controls.current_scenario(),
                     status=self.window.status_message(),
+                    window_class=type(self.window),
                 )
             write_atomic(path, data)
         except (OSError, ThreadloomError) as exc:

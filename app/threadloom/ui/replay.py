@@ -1,8 +1,8 @@
-"""Slow-motion replay of a finished run: a Qt-free clock, a QTimer that drives it, and its control bar.
+"""Slow-motion replay of a finished run: the QTimer that drives the clock, and its control bar.
 
-The clock only does arithmetic (position, speed, play/pause), so it can be
-tested without Qt; :class:`ReplayDriver` ticks it from a ``QTimer`` using the
-real elapsed time, so a slow frame does not slow the replay down.
+The clock itself (:class:`~threadloom.viewmodel.replay.ReplayClock`) is Qt-free
+arithmetic; :class:`ReplayDriver` ticks it from a ``QTimer`` using the real
+elapsed time, so a slow frame does not slow the replay down.
 """
 
 from __future__ import annotations
@@ -12,85 +12,12 @@ import time
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
-#: Replay speeds offered, fastest first: 1x is real time, 0.001x a thousand times slower.
-SPEEDS: tuple[float, ...] = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
-DEFAULT_SPEED = 0.01
+from ..viewmodel.replay import SPEEDS, ReplayClock
+from ..viewmodel.text import clock_ms
+from ..viewmodel.text import speed as speed_text
+
 _FRAME_MS = 33  # ~30 frames a second is smooth enough for a token moving between boxes
 _SLIDER_STEPS = 10_000
-
-
-def format_ms(ms: float) -> str:
-    """A time on the trace's clock, precise enough to tell switch intervals apart."""
-    if ms >= 10_000:
-        return f"{ms / 1000:,.2f} s"
-    if ms >= 100:
-        return f"{ms:,.1f} ms"
-    return f"{ms:.2f} ms"
-
-
-def format_speed(speed: float) -> str:
-    return f"{speed:g}x"
-
-
-class ReplayClock:
-    """Where the replay is on the trace's clock, and how fast it moves.
-
-    Attributes
-    ----------
-    duration_ms: length of the replayed run(s); the position stays in ``[0, duration_ms]``.
-    position_ms: the replay time.
-    speed: trace milliseconds per wall-clock millisecond (1.0 = real time).
-    playing: whether :meth:`advance` moves the position.
-    """
-
-    def __init__(self, duration_ms: float = 0.0, speed: float = DEFAULT_SPEED) -> None:
-        self.duration_ms = max(0.0, float(duration_ms))
-        self.position_ms = 0.0
-        self.speed = speed
-        self.playing = False
-
-    def set_duration(self, duration_ms: float) -> None:
-        self.duration_ms = max(0.0, float(duration_ms))
-        self.position_ms = min(self.position_ms, self.duration_ms)
-
-    def seek(self, ms: float) -> float:
-        self.position_ms = min(max(0.0, float(ms)), self.duration_ms)
-        return self.position_ms
-
-    def play(self) -> None:
-        if self.duration_ms <= 0:
-            return
-        if self.position_ms >= self.duration_ms:
-            self.position_ms = 0.0  # playing from the end means "again from the start"
-        self.playing = True
-
-    def pause(self) -> None:
-        self.playing = False
-
-    def toggle(self) -> None:
-        self.pause() if self.playing else self.play()
-
-    def set_speed(self, speed: float) -> None:
-        if not speed > 0:
-            raise ValueError(f"replay speed must be greater than 0, got {speed!r}")
-        self.speed = float(speed)
-
-    def step_speed(self, faster: bool) -> float:
-        """Move to the next offered speed (faster or slower) and return it."""
-        nearest = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self.speed))
-        nearest = max(0, nearest - 1) if faster else min(len(SPEEDS) - 1, nearest + 1)
-        self.speed = SPEEDS[nearest]
-        return self.speed
-
-    def advance(self, wall_ms: float) -> bool:
-        """Move by ``wall_ms`` of real time at the current speed; True if the position changed."""
-        if not self.playing:
-            return False
-        before = self.position_ms
-        self.position_ms = min(self.duration_ms, self.position_ms + wall_ms * self.speed)
-        if self.position_ms >= self.duration_ms:
-            self.playing = False
-        return self.position_ms != before
 
 
 class ReplayDriver(QObject):
@@ -188,8 +115,8 @@ class ReplayBar(QWidget):
         self.time_label.setToolTip("Replay time / length of the run, on the run's own clock")
         self.speed_box = QComboBox(self)
         self._speeds = list(SPEEDS)  # per combo entry (item data is avoided: see controls.py)
-        for speed in SPEEDS:
-            self.speed_box.addItem(format_speed(speed))
+        for factor in SPEEDS:
+            self.speed_box.addItem(speed_text(factor))
         self.speed_box.setToolTip(
             "Replay speed: 1x is real time, 0.001x is a thousand times slower, so that a 5 ms switch "
             "interval lasts 5 s on screen (faster: ], slower: [)"
@@ -222,7 +149,7 @@ class ReplayBar(QWidget):
         if speed not in self._speeds:
             self._speeds.append(speed)
             with QSignalBlocker(self.speed_box):
-                self.speed_box.addItem(format_speed(speed))
+                self.speed_box.addItem(speed_text(speed))
         index = self._speeds.index(speed)
         with QSignalBlocker(self.speed_box):
             self.speed_box.setCurrentIndex(index)
@@ -235,4 +162,4 @@ class ReplayBar(QWidget):
         value = round(_SLIDER_STEPS * clock.position_ms / clock.duration_ms) if enabled else 0
         with QSignalBlocker(self.slider):
             self.slider.setValue(value)
-        self.time_label.setText(f"{format_ms(clock.position_ms)} / {format_ms(clock.duration_ms)}" if enabled else "-")
+        self.time_label.setText(f"{clock_ms(clock.position_ms)} / {clock_ms(clock.duration_ms)}" if enabled else "-")

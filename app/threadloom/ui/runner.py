@@ -13,12 +13,18 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..engine import ProbeSession, RunRequest, RunStopped
+from ..engine import ProbeSession, RunRequest
 from ..errors import ProbeError, ThreadloomError
 from ..model import Trace
 
 #: Live views redraw at most this often (ms); it is also the most they trail the probe by.
 REFRESH_MS = 100
+
+
+def finished_message(traces: list[Trace], labels: list[str]) -> str:
+    """The status line after a plan ran to the end: "Finished: threads 1,234 ms, asyncio 987 ms."."""
+    ends = ", ".join(f"{label} {t.end_ns / 1e6:,.0f} ms" for t, label in zip(traces, labels, strict=False))
+    return f"Finished: {ends}." if ends else "Finished."
 
 
 @dataclass(frozen=True)
@@ -121,14 +127,7 @@ class RunController(QObject):
                 self._labels.append(planned.label)
                 self.runStarted.emit(i)
                 try:
-                    await session.run()
-                except RunStopped:
-                    stopped, ok = True, False
-                    message = (
-                        f"Stopped {planned.label} at {session.trace.end_ns / 1e9:.2f} s; "
-                        "the partial trace is kept and shown."
-                    )
-                    break
+                    result = await session.run()
                 except ProbeError as exc:
                     ok = False
                     kept = " The partial trace is kept and shown." if len(session.trace) else ""
@@ -137,11 +136,15 @@ class RunController(QObject):
                 except ThreadloomError as exc:
                     ok, message = False, f"{planned.label}: {exc}"
                     break
+                if result.stopped:
+                    stopped, ok = True, False
+                    message = (
+                        f"Stopped {planned.label} at {result.trace.end_ns / 1e9:.2f} s; "
+                        "the partial trace is kept and shown."
+                    )
+                    break
             else:
-                ends = ", ".join(
-                    f"{label} {t.end_ns / 1e6:,.0f} ms" for t, label in zip(self.traces(), self.labels(), strict=False)
-                )
-                message = f"Finished: {ends}." if ends else "Finished."
+                message = finished_message(self.traces(), self.labels())
         finally:
             self._running = False
             for session in self._sessions:

@@ -5,10 +5,6 @@ Both only format :class:`~threadloom.model.RunMetrics`; nothing is measured here
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter
 from PySide6.QtWidgets import (
@@ -24,30 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..model import STATES, Latency, RunMetrics, Trace
-from .palette import STATE_DESCRIPTIONS, state_color, theme
-
-_READY, _QUEUED = STATES.index("ready"), STATES.index("queued")
-
-
-def fmt_ms(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    if value >= 10_000:
-        return f"{value / 1000:,.2f} s"
-    if value >= 100:
-        return f"{value:,.0f} ms"
-    if value >= 1:
-        return f"{value:,.1f} ms"
-    return f"{value:.2f} ms"
-
-
-def _fmt_int(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
-
-
-def _fmt_mb(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f} MB"
+from ..model import STATES, RunMetrics, Trace
+from ..viewmodel.compare import BEST, ROW_NAMES, WORST, Comparison, compare_runs
+from ..viewmodel.live import live_metrics
+from ..viewmodel.text import STATE_DESCRIPTIONS, count, megabytes, metric_ms
+from .palette import state_color, theme
 
 
 class _Tile(QFrame):
@@ -94,7 +71,7 @@ class StateBar(QWidget):
         self._state_ms = {s: state_ms.get(s, 0.0) for s in STATES if s != "idle"}
         total = sum(self._state_ms.values())
         lines = [
-            f"{s}: {fmt_ms(v)} ({v / total:.0%}) - {STATE_DESCRIPTIONS[s]}"
+            f"{s}: {metric_ms(v)} ({v / total:.0%}) - {STATE_DESCRIPTIONS[s]}"
             for s, v in self._state_ms.items()
             if total > 0
         ]
@@ -132,7 +109,7 @@ class StateBar(QWidget):
         x, y = r.left(), bar.bottom() + 6
         fm = p.fontMetrics()
         for state, value in shown:
-            text = f"{state} {fmt_ms(value)}"
+            text = f"{state} {metric_ms(value)}"
             w = 14 + fm.horizontalAdvance(text) + 12
             if x + w > r.right() and x > r.left():
                 x, y = r.left(), y + 15
@@ -191,113 +168,36 @@ class SummaryStrip(QWidget):
 
     def show_live(self, trace: Trace, elapsed_s: float) -> None:
         """Cheap figures while a run is live (vectorised, a few ms); the full metrics come when it ends."""
-        done_mask = (trace.finished >= 0) & (trace.submitted >= 0)
-        done = int(done_mask.sum())
-        rate = len(trace) / elapsed_s if elapsed_s > 0 else 0.0
-        self.makespan.set(fmt_ms(trace.end_ns / 1e6), f"so far · {done} of {len(trace.tasks)} tasks done")
-        if done:
-            lat = Latency.of((trace.finished - trace.submitted)[done_mask])
-            self.latency.set(fmt_ms(lat.p50), f"p95 {fmt_ms(lat.p95)} · p99 {fmt_ms(lat.p99)} (done so far)")
-        seg = trace.segments()
-        length = seg.end - seg.start
-        ready = float(length[seg.state == _READY].sum()) / 1e6
-        queued = float(length[seg.state == _QUEUED].sum()) / 1e6
-        self.waiting.set(fmt_ms(ready), f"in a pool's queue: {fmt_ms(queued)}")
+        live = live_metrics(trace, elapsed_s)
+        self.makespan.set(metric_ms(live.elapsed_ms), f"so far · {live.tasks_done} of {live.task_count} tasks done")
+        lat = live.latency_ms
+        if lat is not None:
+            self.latency.set(metric_ms(lat.p50), f"p95 {metric_ms(lat.p95)} · p99 {metric_ms(lat.p99)} (done so far)")
+        self.waiting.set(metric_ms(live.ready_ms), f"in a pool's queue: {metric_ms(live.queued_ms)}")
         for tile in (self.cpu, self.memory, self.switches):
             tile.set("…", "when the run ends")
-        self.switches.set("…", f"{len(trace):,} segments so far ({rate:,.0f}/s)")
+        self.switches.set("…", f"{count(live.segments)} segments so far ({live.segments_per_s:,.0f}/s)")
 
     def show_metrics(self, m: RunMetrics) -> None:
         self.metrics = m
-        self.makespan.set(fmt_ms(m.makespan_ms), "complete" if m.complete else "incomplete: stopped or failed")
+        self.makespan.set(metric_ms(m.makespan_ms), "complete" if m.complete else "incomplete: stopped or failed")
         lat = m.latency_ms
-        self.latency.set(fmt_ms(lat.p50), f"p95 {fmt_ms(lat.p95)} · p99 {fmt_ms(lat.p99)}")
-        self.waiting.set(fmt_ms(m.ready_ms), f"in a pool's queue: {fmt_ms(m.queued_ms)}")
+        self.latency.set(metric_ms(lat.p50), f"p95 {metric_ms(lat.p95)} · p99 {metric_ms(lat.p99)}")
+        self.waiting.set(metric_ms(m.ready_ms), f"in a pool's queue: {metric_ms(m.queued_ms)}")
         self.cpu.set(f"{m.cpu_utilization:.0%}", f"of {m.cpu_count} CPUs")
-        self.memory.set(_fmt_mb(m.peak_rss_mb), f"{_fmt_int(m.peak_threads)} threads at most")
+        self.memory.set(megabytes(m.peak_rss_mb), f"{count(m.peak_threads)} threads at most")
         slice_ms = m.median_running_slice_ms
         self.switches.set(
-            _fmt_int(m.context_switches),
-            f"median slice {fmt_ms(slice_ms)}" if slice_ms is not None else "voluntary + involuntary",
+            count(m.context_switches),
+            f"median slice {metric_ms(slice_ms)}" if slice_ms is not None else "voluntary + involuntary",
         )
         self.states.set_state_ms(m.state_ms)
-
-
-@dataclass(frozen=True)
-class _Row:
-    name: str
-    value: Callable[[RunMetrics], float | str | None]
-    fmt: Callable[[float | None], str]
-    better: int  # -1: lower is better, +1: higher is better, 0: a setting (highlighted when it differs)
-    tooltip: str
-    floor: float = 0.0  # differences smaller than this are noise, whatever the ratio
-
-
-def _num(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-_ROWS: tuple[_Row, ...] = (
-    _Row("switch interval", lambda m: m.switch_interval_ms, lambda v: f"{v:g} ms", 0, "sys.setswitchinterval"),
-    _Row("pool size", lambda m: m.pool_size, lambda v: "-" if v is None else str(v), 0, "workers in the pool"),
-    _Row(
-        "interpreter",
-        lambda m: (
-            f"{m.interpreter.get('implementation', '?')} {m.interpreter.get('version', '?')}"
-            + ("" if m.gil_enabled else " (no GIL)")
-        ),
-        str,
-        0,
-        "the Python that ran the workload",
-    ),
-    _Row("makespan", lambda m: m.makespan_ms, fmt_ms, -1, "first submission to last completion", 1.0),
-    _Row("latency p50", lambda m: m.latency_ms.p50, fmt_ms, -1, "median task latency", 1.0),
-    _Row("latency p95", lambda m: m.latency_ms.p95, fmt_ms, -1, "95th percentile task latency", 1.0),
-    _Row("latency p99", lambda m: m.latency_ms.p99, fmt_ms, -1, "99th percentile task latency", 1.0),
-    _Row(
-        "ready, waiting to run",
-        lambda m: m.ready_ms,
-        fmt_ms,
-        -1,
-        "time ready but not running (waiting for the GIL, the loop or a CPU), over all tasks",
-        1.0,
-    ),
-    _Row("waiting in a queue", lambda m: m.queued_ms, fmt_ms, -1, "time submitted but not yet started", 1.0),
-    _Row(
-        "CPU utilization",
-        lambda m: m.cpu_utilization,
-        lambda v: "-" if v is None else f"{v:.0%}",
-        +1,
-        "running time over makespan x CPUs",
-        0.01,
-    ),
-    _Row(
-        "median running slice",
-        lambda m: m.median_running_slice_ms,
-        fmt_ms,
-        0,
-        "how long a CPU-bound thread keeps the GIL at a time",
-    ),
-    _Row("peak memory", lambda m: m.peak_rss_mb, _fmt_mb, -1, "largest resident memory", 1.0),
-    _Row("peak threads", lambda m: m.peak_threads, _fmt_int, 0, "largest number of threads"),
-    _Row("context switches", lambda m: m.context_switches, _fmt_int, -1, "OS context switches of the probe"),
-)
-
-
-#: Runs closer than this (relative) are not called better or worse: timings on a busy machine wobble.
-SIGNIFICANT = 0.05
-
-
-def _differ(low: float, high: float, floor: float = 0.0) -> bool:
-    if high - low <= floor:
-        return False
-    return low <= 0 or (high - low) / abs(low) >= SIGNIFICANT
 
 
 class CompareTable(QTableWidget):
     """Runs side by side, one column each; the best value of a row is green, the worst red, with the ratio.
 
-    Values within :data:`SIGNIFICANT` of each other are left plain.
+    The rows and the rule come from :func:`~threadloom.viewmodel.compare.compare_runs`; this only colours them.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -316,6 +216,7 @@ class CompareTable(QTableWidget):
         self._dark = False
         self._metrics: list[RunMetrics] = []
         self._labels: list[str] = []
+        self._comparison = compare_runs([], [])
 
     def set_dark(self, dark: bool) -> None:
         self._dark = dark
@@ -323,56 +224,40 @@ class CompareTable(QTableWidget):
 
     def set_runs(self, metrics: list[RunMetrics], labels: list[str]) -> None:
         self._metrics, self._labels = list(metrics), list(labels)
+        self._comparison = compare_runs(metrics, labels)
         self.clear()
         self.setColumnCount(len(metrics))
-        self.setRowCount(len(_ROWS))
+        self.setRowCount(len(self._comparison.rows))
         self.setHorizontalHeaderLabels(labels)
-        self.setVerticalHeaderLabels([row.name for row in _ROWS])
+        self.setVerticalHeaderLabels([row.name for row in self._comparison.rows])
         good = QColor("#1FBF8F" if self._dark else "#009E73")
         bad = QColor("#F07A2A" if self._dark else "#D55E00")
         good.setAlpha(70)
         bad.setAlpha(70)
-        for r, row in enumerate(_ROWS):
+        for r, row in enumerate(self._comparison.rows):
             self.verticalHeaderItem(r).setToolTip(row.tooltip)
-            raw = [row.value(m) for m in metrics]
-            nums = [_num(v) if isinstance(v, (int, float)) else None for v in raw]
-            best = worst = None
-            valid = [v for v in nums if v is not None]
-            shown = {row.fmt(v) for v in valid}
-            if row.better and len(valid) >= 2 and len(shown) > 1 and _differ(min(valid), max(valid), row.floor):
-                best = max(valid) if row.better > 0 else min(valid)
-                worst = min(valid) if row.better > 0 else max(valid)
-            differs = row.better == 0 and len({str(v) for v in raw}) > 1
-            for c, value in enumerate(raw):
-                text = value if isinstance(value, str) else row.fmt(value)
-                num = nums[c]
-                if worst is not None and num == worst and best:
-                    ratio = (worst / best) if row.better < 0 else (best / worst if worst else math.inf)
-                    text += f"  (×{ratio:.1f})" if math.isfinite(ratio) else ""
-                item = QTableWidgetItem(text)
+            for c, cell in enumerate(row.cells):
+                item = QTableWidgetItem(cell.text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 font = item.font()
-                if best is not None and num == best:
+                if cell.mark == BEST:
                     item.setBackground(QBrush(good))
                     font.setBold(True)
-                elif worst is not None and num == worst:
+                elif cell.mark == WORST:
                     item.setBackground(QBrush(bad))
-                if differs:
+                if cell.differs:
                     font.setBold(True)
                 item.setFont(font)
                 self.setItem(r, c, item)
 
+    def comparison(self) -> Comparison:
+        """The rows on show, as :func:`~threadloom.viewmodel.compare.compare_runs` made them."""
+        return self._comparison
+
     def cell_text(self, row_name: str, column: int) -> str:
-        names = [row.name for row in _ROWS]
-        item = self.item(names.index(row_name), column)
+        item = self.item(ROW_NAMES.index(row_name), column)
         return item.text() if item else ""
 
     def highlighted_best(self, row_name: str) -> int | None:
         """Column of the row's best run (``None``: no difference), for tests and exporters."""
-        names = [row.name for row in _ROWS]
-        r = names.index(row_name)
-        for c in range(self.columnCount()):
-            item = self.item(r, c)
-            if item is not None and item.font().bold() and item.background().style() != Qt.BrushStyle.NoBrush:
-                return c
-        return None
+        return self._comparison.row(row_name).best()

@@ -1,7 +1,9 @@
 """The main window: controls on the left, the timeline in the middle, the scheduler view on the right.
 
-It wires the views to one :class:`~threadloom.ui.runner.RunController` and one
-:class:`~threadloom.ui.replay.ReplayDriver`; it measures nothing itself.
+It assembles the views and wires them to one :class:`~threadloom.ui.runner.RunController`
+and one :class:`~threadloom.ui.replay.ReplayDriver`; it measures nothing itself.
+The menus are in :mod:`~threadloom.ui.menus`, the palette in :mod:`~threadloom.ui.theme`,
+finding interpreters in :mod:`~threadloom.ui.interpreters`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeySequence, QPalette, QShowEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -21,81 +23,28 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from .. import __version__
-from ..engine import describe_interpreter, discover_interpreters
 from ..errors import ThreadloomError
 from ..model import RunMetrics, Trace, compute_metrics
 from ..scenario import Scenario, load_scenario, resolve_scenario
+from ..viewmodel.instant import TraceIndex
+from ..viewmodel.text import RunSettings
 from .controls import ControlPanel
 from .editor import ScenarioEditor
-from .palette import theme
+from .help import show_about, show_shortcuts
+from .interpreters import InterpreterFinder
+from .menus import WindowMenus
 from .replay import ReplayBar, ReplayDriver
 from .runner import RunController, RunOutcome
-from .scheduler_view import SchedulerView, TraceIndex
+from .scheduler import SchedulerView
 from .summary import CompareTable, SummaryStrip
+from .theme import apply_theme, error_color
 from .timeline import TimelineWidget
-
-APP_ID = "io.github.threadloom.Threadloom"
-_ACCENT = {False: "#0072B2", True: "#3D8FD6"}
-_ERROR = {False: "#B03A00", True: "#FF8A65"}
-
-
-def apply_theme(app: QApplication, dark: bool) -> None:
-    """Fusion with a light or dark palette built from the shared theme colours, plus a small stylesheet."""
-    th = theme(dark)
-    app.setStyle("Fusion")
-    pal = QPalette()
-    bg, fg, muted, grid, band = (QColor(c) for c in (th.background, th.foreground, th.muted, th.grid, th.band))
-    window_bg = QColor("#F3F4F6") if not dark else QColor("#15181C")
-    pal.setColor(QPalette.ColorRole.Window, window_bg)
-    pal.setColor(QPalette.ColorRole.WindowText, fg)
-    # In the dark palette inputs sit a shade above the window, or check boxes vanish into it.
-    pal.setColor(QPalette.ColorRole.Base, bg if not dark else QColor("#262B33"))
-    pal.setColor(QPalette.ColorRole.AlternateBase, band)
-    pal.setColor(QPalette.ColorRole.Text, fg)
-    pal.setColor(QPalette.ColorRole.Button, band if not dark else QColor("#2A2F36"))
-    pal.setColor(QPalette.ColorRole.ButtonText, fg)
-    pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#FFFFF0") if not dark else QColor("#2A2F36"))
-    pal.setColor(QPalette.ColorRole.ToolTipText, QColor("#1F2328") if not dark else fg)
-    pal.setColor(QPalette.ColorRole.Highlight, QColor(_ACCENT[dark]))
-    pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#FFFFFF"))
-    pal.setColor(QPalette.ColorRole.PlaceholderText, muted)
-    pal.setColor(QPalette.ColorRole.Mid, grid)
-    pal.setColor(QPalette.ColorRole.Light, band if not dark else QColor("#2E333A"))
-    pal.setColor(QPalette.ColorRole.Midlight, grid)
-    pal.setColor(QPalette.ColorRole.Dark, muted)
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
-        pal.setColor(QPalette.ColorGroup.Disabled, role, muted)
-    app.setPalette(pal)
-    accent = _ACCENT[dark]
-    app.setStyleSheet(f"""
-        QFrame#summaryTile {{ background: {th.background}; border: 1px solid {th.grid}; border-radius: 8px; }}
-        QLabel#tileCaption {{ color: {th.muted}; font-size: 7.5pt; font-weight: bold; }}
-        QLabel#tileValue {{ color: {th.foreground}; font-size: 15pt; font-weight: bold; }}
-        QLabel#tileDetail {{ color: {th.muted}; font-size: 8pt; }}
-        QLabel#muted {{ color: {th.muted}; }}
-        QLabel#dockHint {{ color: {th.muted}; font-size: 8.5pt; }}
-        QGroupBox {{ font-weight: bold; border: 1px solid {th.grid}; border-radius: 8px; margin-top: 10px;
-                     padding: 8px 6px 6px 6px; background: {th.background}; }}
-        QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; color: {th.muted}; }}
-        QPushButton#primary {{ background: {accent}; color: white; border: none; border-radius: 6px;
-                               padding: 7px 14px; font-weight: bold; }}
-        QPushButton#primary:hover {{ background: {QColor(accent).lighter(115).name()}; }}
-        QPushButton#primary:disabled {{ background: {th.grid}; color: {th.muted}; }}
-        QStatusBar QLabel#runState {{ color: {th.muted}; padding: 0 8px; }}
-        QTableWidget {{ background: {th.background}; border: 1px solid {th.grid}; border-radius: 6px;
-                        gridline-color: {th.grid}; }}
-        QHeaderView::section {{ background: {th.band}; color: {th.foreground}; border: none;
-                                border-bottom: 1px solid {th.grid}; padding: 4px 8px; font-weight: bold; }}
-        QDockWidget::title {{ padding: 6px 8px; font-weight: bold; }}
-    """)
 
 
 class PreparedRuns(NamedTuple):
@@ -239,7 +188,13 @@ class MainWindow(QMainWindow):
         self._elapsed_timer.setInterval(250)
         self._elapsed_timer.timeout.connect(self._show_elapsed)
 
-        self._build_menus()
+        self.interpreters = InterpreterFinder(self.controls, self.set_status)
+        self.menus = WindowMenus(self)
+        # What the file actions, tests and exporters reach for, under the window's own names.
+        menus = self.menus
+        self.file_menu, self.recent_menu, self.quit_action = menus.file_menu, menus.recent_menu, menus.quit_action
+        self.run_action, self.stop_action = menus.run_action, menus.stop_action
+        self.dark_action, self.follow_action = menus.dark_action, menus.follow_action
         self._install_file_actions()
         self._restore()
         self._sync_scheduler_choices()
@@ -263,7 +218,7 @@ class MainWindow(QMainWindow):
     def set_status(self, text: str, error: bool = False) -> None:
         self._status.setText(text)
         self._status.setToolTip(text)
-        self._status.setStyleSheet(f"color: {_ERROR[self._dark]};" if error else "")
+        self._status.setStyleSheet(f"color: {error_color(self._dark)};" if error else "")
 
     def current_traces(self) -> list[Trace]:
         return list(self._traces)
@@ -330,8 +285,7 @@ class MainWindow(QMainWindow):
         self.replay.set_duration(duration)
         self.set_replay_time(duration)
         if traces:
-            name = traces[0].header.get("scenario", "")
-            self.setWindowTitle(f"Threadloom - {name}")
+            self.setWindowTitle(f"Threadloom - {RunSettings.of(traces[0]).scenario}")
 
     def set_replay_time(self, ms: float) -> None:
         self.replay.seek(ms)
@@ -346,7 +300,7 @@ class MainWindow(QMainWindow):
             return []
         try:
             plan = self.controls.plan()
-        except (ThreadloomError, ValueError) as exc:
+        except ThreadloomError as exc:
             self.set_status(str(exc), error=True)
             return []
         if not plan:
@@ -355,7 +309,7 @@ class MainWindow(QMainWindow):
         self.replay.pause()
         self.replay.set_duration(0)
         self.controls.set_running(True)
-        self._set_run_actions(True)
+        self.menus.set_running(True)
         self._timeline.set_cursor_ms(None)
         self._timeline.follow_live(self.follow_action.isChecked())
         self.summary.clear()
@@ -370,7 +324,7 @@ class MainWindow(QMainWindow):
             self._elapsed_timer.stop()
             self._run_state.setText("")
             self.controls.set_running(False)
-            self._set_run_actions(False)
+            self.menus.set_running(False)
         # Metrics and replay indexes of big traces take a while: compute them beside the GUI thread.
         loop = asyncio.get_running_loop()
         prepared = await loop.run_in_executor(None, prepare_runs, outcome.traces)
@@ -394,7 +348,7 @@ class MainWindow(QMainWindow):
 
     def start_background(self) -> None:
         """Tasks that need the running event loop (call from inside it): interpreter discovery."""
-        self._background.append(asyncio.ensure_future(self._discover_interpreters()))
+        self._background.append(asyncio.ensure_future(self.interpreters.discover()))
 
     async def shutdown(self) -> None:
         """Stop every probe and background task; the app awaits this before it quits."""
@@ -417,87 +371,15 @@ class MainWindow(QMainWindow):
         self._scheduler.set_dark(dark)
         self.summary.set_dark(dark)
         self.compare.set_dark(dark)
-        with QSignalBlocker(self.dark_action):
-            self.dark_action.setChecked(dark)
+        self.menus.set_dark(dark)
         self.set_status(self.status_message(), error=self._status.styleSheet() != "")
 
-    # -- menus and shortcuts ------------------------------------------------------------
-    def _action(self, menu, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        if shortcuts:
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
+    # -- help and file actions --------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        show_shortcuts(self)
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        self.file_menu = bar.addMenu("&File")
-        self._action(
-            self.file_menu, "&Open Scenario…", self.open_scenario_dialog, ["Ctrl+O"], "Open a scenario TOML file"
-        )
-        self._action(
-            self.file_menu,
-            "&Edit Scenario…",
-            self.open_editor,
-            ["Ctrl+E"],
-            "Edit the scenario's TOML, validated as you type",
-        )
-        self.recent_menu = self.file_menu.addMenu("Recent Scenarios")
-        self.file_menu.addSeparator()
-        self._quit_separator = self.file_menu.addSeparator()
-        self.quit_action = self._action(self.file_menu, "&Quit", self.close, [QKeySequence.StandardKey.Quit, "Ctrl+Q"])
-
-        run_menu = bar.addMenu("&Run")
-        self.run_action = self._action(
-            run_menu, "&Run", self.start_run, ["Ctrl+R", "F5"], "Run the scenario under every checked model"
-        )
-        self.stop_action = self._action(
-            run_menu, "&Stop", self.stop_run, ["Escape", "Ctrl+."], "Stop the run; the partial trace is kept"
-        )
-        self.stop_action.setEnabled(False)
-
-        replay_menu = bar.addMenu("Re&play")
-        self._action(replay_menu, "&Play / Pause", self.replay.toggle, ["Space"], "Play or pause the replay")
-        self._action(replay_menu, "Back to &Start", lambda: self.set_replay_time(0), ["Home"])
-        self._action(replay_menu, "Jump to &End", lambda: self.set_replay_time(self.replay.clock.duration_ms), ["End"])
-        self._action(replay_menu, "Step &Back", lambda: self._step(-1), ["Ctrl+Left", ","])
-        self._action(replay_menu, "Step &Forward", lambda: self._step(+1), ["Ctrl+Right", "."])
-        replay_menu.addSeparator()
-        self._action(replay_menu, "&Slower", lambda: self.replay.step_speed(False), ["["])
-        self._action(replay_menu, "F&aster", lambda: self.replay.step_speed(True), ["]"])
-
-        view_menu = bar.addMenu("&View")
-        self.dark_action = self._action(
-            view_menu,
-            "&Dark Palette",
-            self.set_dark,
-            ["Ctrl+Shift+D"],
-            "Switch between the light and dark palettes",
-            checkable=True,
-        )
-        self.follow_action = self._action(
-            view_menu,
-            "&Follow the Live Run",
-            self._timeline.follow_live,
-            ["Ctrl+L"],
-            "Keep the newest events in view while a run is live",
-            checkable=True,
-        )
-        self.follow_action.setChecked(True)
-        view_menu.addSeparator()
-        view_menu.addAction(self.controls_dock.toggleViewAction())
-        view_menu.addAction(self.scheduler_dock.toggleViewAction())
-        view_menu.addAction(self.summary_dock.toggleViewAction())
-        self._action(view_menu, "&Reset Layout", self.reset_layout, [], "Show every panel at its default size")
-
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, ["F1"])
-        self._action(help_menu, "&About Threadloom", self.show_about)
+    def show_about(self) -> None:
+        show_about(self)
 
     def _install_file_actions(self) -> None:
         try:
@@ -509,48 +391,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # a broken add-on must not keep the window from opening
             self.set_status(f"File actions are unavailable: {exc}", error=True)
         # Keep Quit last, after whatever the file actions added.
-        self.file_menu.removeAction(self.quit_action)
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(self.quit_action)
-
-    def _set_run_actions(self, running: bool) -> None:
-        self.run_action.setEnabled(not running)
-        self.stop_action.setEnabled(running)
-
-    def _step(self, direction: int) -> None:
-        duration = self.replay.clock.duration_ms
-        if duration > 0:
-            # One step is a tenth of a typical switch interval, or 1/500 of the run.
-            step = min(0.5, duration / 500)
-            self.set_replay_time(self.replay.position_ms + direction * step)
-
-    def show_shortcuts(self) -> None:
-        rows = [
-            ("Ctrl+R / F5", "run the scenario (a comparison if several models are checked)"),
-            ("Esc / Ctrl+.", "stop the run (the partial trace is kept)"),
-            ("Space", "play / pause the replay"),
-            ("Home / End", "replay: back to start / jump to end"),
-            ("Ctrl+Left / Ctrl+Right", "replay: step back / forward"),
-            ("[ / ]", "replay: slower / faster (1x down to 0.001x)"),
-            ("Ctrl+O", "open a scenario file"),
-            ("Ctrl+E", "edit the scenario"),
-            ("Ctrl+Shift+D", "dark / light palette"),
-            ("Ctrl+Q", "quit"),
-        ]
-        html = "<table cellpadding=4>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
-        QMessageBox.information(self, "Keyboard shortcuts", html + "</table>")
-
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Threadloom",
-            f"<h3>Threadloom {__version__}</h3>"
-            "<p>See how CPython really schedules threads, thread pools, coroutines and processes: "
-            "real workloads run in a probe process on your machine, every scheduling state is recorded, "
-            "and the run is drawn live and replayed in slow motion.</p>"
-            "<p>The gold token is the GIL. Orange means ready: able to run, but waiting for the GIL.</p>"
-            "<p>Built with Qt for Python (PySide6), pyqtgraph, qasync and NumPy. MIT licence.</p>",
-        )
+        self.menus.keep_quit_last()
 
     # -- scenario, editor, interpreters ------------------------------------------------
     def open_scenario_dialog(self) -> None:
@@ -582,26 +423,7 @@ class MainWindow(QMainWindow):
     def browse_interpreter(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a Python interpreter", "/usr/bin")
         if path:
-            self._background.append(asyncio.ensure_future(self._describe(path, select=True)))
-
-    async def _discover_interpreters(self) -> None:
-        loop = asyncio.get_running_loop()
-        paths = await loop.run_in_executor(None, discover_interpreters)  # globbing disks: off the GUI thread
-        wanted = getattr(self.controls, "_saved_interpreter", None)
-        if wanted and wanted not in paths:
-            paths.append(wanted)
-        await asyncio.gather(*(self._describe(p, select=(p == wanted)) for p in paths), return_exceptions=True)
-
-    async def _describe(self, path: str, select: bool) -> None:
-        try:
-            info = await describe_interpreter(path)
-        except ThreadloomError as exc:
-            if select:
-                self.set_status(str(exc), error=True)
-            return
-        self.controls.add_interpreter(info, select=select)
-        if select:
-            self.set_status(f"The probe will run under {info.label} ({info.path}).")
+            self._background.append(asyncio.ensure_future(self.interpreters.describe(path, select=True)))
 
     # -- runs ---------------------------------------------------------------------
     def _on_run_task_done(self, task: asyncio.Task) -> None:
@@ -668,7 +490,8 @@ class MainWindow(QMainWindow):
         models = [t.model for t in traces]
         if models.count(trace.model) == 1:
             return trace.model
-        return f"{trace.model} · {trace.header.get('switch_interval_ms', '?'):g} ms"
+        switch = RunSettings.of(trace).switch_interval_ms
+        return f"{trace.model} · {'?' if switch is None else format(switch, 'g')} ms"
 
     def _on_scenario_changed(self, scenario: Scenario | None) -> None:
         if scenario is not None and not self.runner.running and not self._traces:
@@ -676,12 +499,7 @@ class MainWindow(QMainWindow):
 
     # -- settings and closing ----------------------------------------------------------
     def _refresh_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for path in self.controls.recent_files():
-            action = self.recent_menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _checked=False, p=path: self.select_scenario(p))
-        self.recent_menu.setEnabled(bool(self.controls.recent_files()))
+        self.menus.set_recent(self.controls.recent_files(), self.select_scenario)
 
     def _restore(self) -> None:
         s = self.settings
@@ -710,8 +528,8 @@ class MainWindow(QMainWindow):
         try:
             if speed is not None:
                 self.replay.set_speed(float(speed))
-        except (TypeError, ValueError):
-            pass
+        except (TypeError, ValueError, ThreadloomError):
+            pass  # a hand-edited settings file: keep the default speed
         self.set_dark(str(s.value("view/dark", "false")).lower() == "true")
 
     def save_settings(self) -> None:
@@ -756,16 +574,4 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def window_icon() -> QIcon:
-    from ..resources import resource_path
-
-    icon = QIcon()
-    for size in (48, 128, 256):
-        try:
-            icon.addFile(str(resource_path("icons", f"{APP_ID}-{size}.png")))
-        except FileNotFoundError:
-            pass
-    return icon if not icon.isNull() else QIcon.fromTheme(APP_ID)
-
-
-__all__ = ["APP_ID", "MainWindow", "apply_theme", "window_icon"]
+__all__ = ["MainWindow", "PreparedRuns", "prepare_runs"]

@@ -118,7 +118,7 @@ class RunSettings:
 
     @property
     def interpreter(self) -> str:
-        """"CPython 3.11.7"."""
+        """Implementation and version, e.g. "CPython 3.11.7"."""
         return f"{self.implementation} {self.version}"
 
     @property
@@ -127,14 +127,14 @@ class RunSettings:
 
     @property
     def switch(self) -> str:
-        """"switch interval 5 ms", or with a "?" when the run did not say."""
+        """E.g. "switch interval 5 ms", with a "?" when the run did not say."""
         if self.switch_interval_ms is None:
             return "switch interval ?"
         return f"switch interval {self.switch_interval_ms:g} ms"
 
     @property
     def pool(self) -> str:
-        """"pool 8", or "" for a model without a pool."""
+        """E.g. "pool 8"; empty for a model without a pool."""
         return f"pool {self.pool_size}" if self.pool_size else ""
 
     @property

@@ -1,20 +1,31 @@
-"""Pictures of a widget (the window, the timeline, the scheduler view) as PNG, SVG or PDF.
+"""Pictures of the app's views, on screen or headless: PNG, SVG or PDF, caption included.
 
 Every format is drawn by the same code into a ``QPainter``: the widget on top,
 rendered with ``QWidget.render`` (so SVG and PDF stay vector), and a caption
-band below it that says what the picture shows (see :mod:`.caption`). The
-output is exactly the size asked for, caption included.
+band below it that says what the picture shows (its text comes from
+:mod:`threadloom.export.caption`). The output is exactly the size asked for,
+caption included.
 
-Two ways in:
+Three ways in:
 
-- :func:`prepare_offscreen` lays out a widget that is never shown (headless
-  renders, or a copy made for an export at another size) at exactly the body
-  size, so nothing is scaled;
-- a widget already on screen is drawn at the size shown and scaled to fit.
+- :func:`render_runs` draws saved or finished runs in a fresh copy of a view
+  (the window, the timeline or the scheduler view) that is never shown, at
+  exactly the size asked: ``threadloom render``, ``run --screenshot`` and the
+  app's "Export picture" at a chosen size. No display is needed.
+- :func:`prepare_offscreen` lays out any widget that is never shown at exactly
+  the picture's body size, so nothing is scaled;
+- a widget already on screen is drawn at the size shown and scaled to fit
+  (:func:`render_bytes`, :func:`copy_picture`).
+
+The main window's class is passed in (``window_class``) rather than imported:
+the window's own File menu draws through this module.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
@@ -32,10 +43,15 @@ from PySide6.QtGui import (
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QWidget
 
-from ..model import STATES
-from ..ui.fonts import load_bundled_fonts
-from ..ui.palette import state_colors, theme
-from .caption import FORMATS, STATE_LEGEND, Caption
+from .._files import write_atomic
+from ..errors import ExportError
+from ..export.caption import FORMATS, STATE_LEGEND, VIEWS, Caption, caption_for, picture_format
+from ..model import STATES, Trace
+from ..probe.models import MODELS
+from ..scenario import Scenario
+from .fonts import load_bundled_fonts
+from .palette import state_colors, theme
+from .runner import finished_message
 
 #: pyqtgraph must stay raster: an OpenGL viewport grabs blank offscreen and cannot go to SVG/PDF.
 try:
@@ -44,6 +60,135 @@ try:
     _pg.setConfigOptions(useOpenGL=False)
 except ImportError:  # pragma: no cover - pyqtgraph is a hard dependency, but pictures need not import it
     pass
+
+
+# -- headless pictures of runs ----------------------------------------------
+
+
+def use_offscreen_qt() -> None:
+    """Headless pictures draw offscreen, display or not, so they come out the same on every machine.
+
+    Call it before the ``QApplication`` exists; it leaves a platform chosen by the environment alone.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QT_API", "pyside6")
+
+
+def render_runs(
+    traces: list[Trace],
+    labels: list[str],
+    fmt: str,
+    size: tuple[int, int],
+    view: str = "window",
+    at_ms: float | None = None,
+    when: str | None = None,
+    dark: bool = False,
+    scenario: Scenario | None = None,
+    status: str | None = None,
+    window_class: type[QWidget] | None = None,
+) -> bytes:
+    """The picture of ``view`` showing ``traces`` at replay time ``at_ms`` (default: the end), encoded as ``fmt``.
+
+    The view is a fresh copy, laid out offscreen at exactly ``size`` (caption included). For the
+    window, ``window_class`` (the app's ``MainWindow``) is built with throwaway settings,
+    ``scenario`` is selected in its controls and ``status`` shown in its status bar, so the
+    picture looks like the window right after the run.
+    """
+    if view not in VIEWS:
+        raise ExportError(f"a picture shows one of {', '.join(VIEWS)}; {view!r} is not one of them")
+    if view == "window" and window_class is None:
+        raise ExportError("a picture of the window needs the window's class (window_class)")
+    use_offscreen_qt()
+    app = QApplication.instance() or QApplication(["threadloom"])
+    load_bundled_fonts()
+    _quiet_offscreen_warnings(app)
+    end_ms = max((t.end_ns for t in traces), default=0) / 1e6
+    at = end_ms if at_ms is None else min(at_ms, end_ms)
+    # The scheduler view shows one run; its caption names that run only.
+    caption = caption_for(traces[:1], labels[:1], when) if view == "scheduler" else caption_for(traces, labels, when)
+    with tempfile.TemporaryDirectory(prefix="threadloom-render-") as tmp:
+        widget = _view(view, traces, labels, dark, Path(tmp), scenario, status, window_class)
+        try:
+            prepare_offscreen(widget, size[0], size[1], caption)
+            # Seek once laid out: views place the cursor and the scheduler's cards from their size.
+            _seek(widget, view, at)
+            app.processEvents()
+            return render_bytes(widget, fmt, size, caption, dark=dark, title=caption.title)
+        finally:
+            # deleteLater, not close: closing the window would save its (throwaway) settings.
+            widget.hide()
+            widget.deleteLater()
+            app.sendPostedEvents(None, 0)
+
+
+def _view(
+    view: str,
+    traces: list[Trace],
+    labels: list[str],
+    dark: bool,
+    tmp: Path,
+    scenario: Scenario | None,
+    status: str | None,
+    window_class: type[QWidget] | None,
+) -> QWidget:
+    if view == "timeline":
+        from .timeline import TimelineWidget
+
+        widget = TimelineWidget(dark=dark)
+        widget.set_traces(traces, labels)
+        widget.refresh()
+    elif view == "scheduler":
+        from .scheduler import SchedulerView
+
+        widget = SchedulerView()
+        widget.set_dark(dark)
+        widget.set_trace(traces[0], labels[0])
+    else:
+        from PySide6.QtCore import QSettings
+
+        # Fresh settings: the picture must not depend on this user's saved layout, and must not change it.
+        settings = QSettings(str(tmp / "render.ini"), QSettings.Format.IniFormat)
+        settings.setValue("view/dark", dark)
+        widget = window_class(settings)
+        if scenario is not None:
+            widget.select_scenario(scenario)
+        models = [label for label in labels if label in MODELS]
+        if models:
+            widget.set_models(models)
+        widget.show_traces(traces, labels)
+        widget.set_status(status or finished_message(traces, labels))
+    return widget
+
+
+def _seek(widget: QWidget, view: str, at_ms: float) -> None:
+    if view == "timeline":
+        widget.set_cursor_ms(at_ms)
+    elif view == "scheduler":
+        widget.set_time_ms(at_ms)
+    else:
+        widget.set_replay_time(at_ms)
+
+
+#: Qt warnings that say nothing useful about a headless picture; anything else still reaches stderr.
+_HARMLESS = ("does not support propagateSizeHints", "unable to create a gradient between colors of different spec")
+_quieted = False
+
+
+def _quiet_offscreen_warnings(app) -> None:
+    global _quieted
+    if _quieted or app.platformName() != "offscreen":
+        return
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_mode, _context, message: str) -> None:
+        if not any(text in message for text in _HARMLESS):
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+    _quieted = True
+
+
+# -- pictures of a widget ---------------------------------------------------
 
 
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -133,7 +278,7 @@ def render_bytes(
 ) -> bytes:
     """The picture encoded as ``fmt`` (png, svg or pdf); ``pixel_ratio`` applies to PNG (see :func:`render_image`)."""
     if fmt not in FORMATS:
-        raise ValueError(f"picture format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise ExportError(f"a picture is drawn as {', '.join(FORMATS)}; {fmt!r} is not one of them")
     width, height = _size(widget, size, caption)
     data = QByteArray()
     buffer = QBuffer(data)
@@ -177,9 +322,6 @@ def export_picture(
     dark: bool | None = None,
 ) -> None:
     """Write the picture to ``path`` atomically; the format comes from the extension."""
-    from ..cli.outputs import write_atomic
-    from .caption import picture_format
-
     path = Path(path)
     fmt = picture_format(path, option="picture")
     write_atomic(path, render_bytes(widget, fmt, size, caption, dark, title=caption.title if caption else "Threadloom"))

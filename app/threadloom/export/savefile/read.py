@@ -1,18 +1,11 @@
-"""Saved runs: one ``.tlrun`` file holds a run, or a comparison of several.
-
-The file is a zip (documented in ``docs/saved-run-format.md``)::
-
-    header.json          format, versions, date, scenario, and per run: settings,
-                         the probe's header/trailer, workers, metrics, and the
-                         name, dtype, shape and SHA-256 of each of its arrays
-    header.sha256        SHA-256 of header.json, so an edited header is caught too
-    runs/<i>/<col>.npy   numpy arrays written with ``allow_pickle=False``
+"""Reading saved runs: a ``.tlrun`` file's bytes back to traces, trusting nothing in it.
 
 Loading never runs code: JSON is parsed by :mod:`json`, arrays by
 ``np.load(..., allow_pickle=False)`` after their dtype and shape were read
 from the ``.npy`` header and checked against what the file declares. Every
 index (task, worker, state) is range-checked before a :class:`Trace` is
-built, so a crafted file cannot make the views index out of bounds.
+built, so a crafted file cannot make the views index out of bounds. Every
+refusal is a :class:`SavedRunError` of one line that starts with the file.
 """
 
 from __future__ import annotations
@@ -20,31 +13,19 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.lib import format as npy_format
 
-from .. import __version__
-from ..errors import SavedRunError
-from ..model import STATES, Trace, compute_metrics
-
-FORMAT_NAME = "threadloom-run"
-FORMAT_VERSION = 1
-SUFFIX = ".tlrun"
-
-HEADER = "header.json"
-HEADER_HASH = "header.sha256"
-
-#: Segment columns and per-task columns, with the exact little-endian dtype each is stored in.
-SEGMENT_COLUMNS: dict[str, str] = {"task": "<i4", "worker": "<i8", "state": "|u1", "start": "<i8", "end": "<i8"}
-TASK_COLUMNS: dict[str, str] = {"submitted": "<i8", "finished": "<i8"}
+from ... import __version__
+from ...errors import SavedRunError
+from ...model import STATES, Trace
+from .layout import FORMAT_NAME, FORMAT_VERSION, HEADER, HEADER_HASH, SEGMENT_COLUMNS, SUFFIX, TASK_COLUMNS
 
 #: Limits that keep a crafted file from exhausting memory before it is refused.
 MAX_HEADER_BYTES = 64 << 20
@@ -89,120 +70,6 @@ class SavedRuns:
     threadloom_version: str = ""
     format_version: int = FORMAT_VERSION
     path: Path | None = None
-
-
-# -- writing --------------------------------------------------------------
-
-
-def save_runs(
-    path: str | Path,
-    traces: list[Trace],
-    scenario_text: str = "",
-    labels: list[str] | None = None,
-    *,
-    scenario_name: str | None = None,
-) -> None:
-    """Write ``traces`` (one run or a comparison) to ``path`` atomically."""
-    from ..cli.outputs import write_atomic
-
-    write_atomic(Path(path), runs_to_bytes(traces, scenario_text, labels, scenario_name=scenario_name))
-
-
-def runs_to_bytes(
-    traces: list[Trace],
-    scenario_text: str = "",
-    labels: list[str] | None = None,
-    *,
-    scenario_name: str | None = None,
-    created: datetime | None = None,
-) -> bytes:
-    """The saved-run file for ``traces`` as bytes (see the module docstring)."""
-    if not traces:
-        raise ValueError("save_runs needs at least one trace")
-    labels = list(labels) if labels is not None else [t.model for t in traces]
-    if len(labels) != len(traces):
-        raise ValueError(f"save_runs got {len(traces)} traces but {len(labels)} labels")
-    when = (created or datetime.now(UTC)).astimezone(UTC)
-    buf = io.BytesIO()
-    runs = []
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for i, (trace, label) in enumerate(zip(traces, labels, strict=True)):
-            columns = _finished_columns(trace)
-            arrays = {}
-            for name, dtype in {**SEGMENT_COLUMNS, **TASK_COLUMNS}.items():
-                source = columns[name] if name in columns else getattr(trace, name)
-                arr = np.ascontiguousarray(source, dtype=np.dtype(dtype))
-                member = f"runs/{i}/{name}.npy"
-                npy = io.BytesIO()
-                np.save(npy, arr, allow_pickle=False)
-                data = npy.getvalue()
-                zf.writestr(member, data)
-                arrays[name] = {
-                    "member": member,
-                    "dtype": dtype,
-                    "shape": list(arr.shape),
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                }
-            header = {k: v for k, v in trace.header.items() if k != "type"}
-            runs.append(
-                {
-                    "label": str(label),
-                    "settings": _settings(header),
-                    "trace_header": header,
-                    "trailer": None
-                    if trace.trailer is None
-                    else {k: v for k, v in trace.trailer.items() if k != "type"},
-                    "workers": trace.worker_records(),
-                    "metrics": compute_metrics(trace).to_json(),
-                    "arrays": arrays,
-                }
-            )
-        name = scenario_name if scenario_name is not None else str(traces[0].header.get("scenario", ""))
-        document = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "threadloom_version": __version__,
-            "created": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "scenario": {"name": name, "text": scenario_text},
-            "runs": runs,
-        }
-        header_bytes = json.dumps(_strict_json(document), indent=1, allow_nan=False).encode("utf-8")
-        zf.writestr(HEADER, header_bytes)
-        zf.writestr(HEADER_HASH, hashlib.sha256(header_bytes).hexdigest() + "\n")
-    return buf.getvalue()
-
-
-def _finished_columns(trace: Trace) -> dict[str, np.ndarray]:
-    """Closed segments, plus a live run's open ones cut at its last event, so the file draws whole."""
-    seg = trace.segments()
-    cols = seg._asdict()
-    if not trace.complete:
-        extra = trace.open_segments()
-        if len(extra):
-            cols = {k: np.concatenate([cols[k], getattr(extra, k)]) for k in cols}
-    return cols
-
-
-def _settings(header: dict[str, Any]) -> dict[str, Any]:
-    """The knobs a reader wants first; the full probe header follows in ``trace_header``."""
-    keys = ("model", "interpreter", "gil_enabled", "switch_interval_ms", "pool_size", "cpu_count")
-    return {k: header.get(k) for k in keys}
-
-
-def _strict_json(value: Any) -> Any:
-    """NaN and infinities become null: the header must be strict JSON that any tool reads."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict_json(v) for v in value]
-    if isinstance(value, np.generic):
-        return _strict_json(value.item())
-    return value
-
-
-# -- reading --------------------------------------------------------------
 
 
 def load_runs(path: str | Path) -> SavedRuns:
@@ -474,14 +341,4 @@ def _str(value: Any, where: str, reader: _Reader) -> str:
     return value
 
 
-__all__ = [
-    "FORMAT_NAME",
-    "FORMAT_VERSION",
-    "SUFFIX",
-    "SavedRunError",
-    "SavedRuns",
-    "load_runs",
-    "runs_from_bytes",
-    "runs_to_bytes",
-    "save_runs",
-]
+__all__ = ["SavedRuns", "load_runs", "runs_from_bytes"]

@@ -1,0 +1,248 @@
+"""The animated scheduler view: who holds the GIL, who waits for it, the pool's queue, the event loop.
+
+:func:`threadloom.viewmodel.instant.snapshot_at` reads the trace at one instant
+and :mod:`threadloom.viewmodel.narrate` says what it means; :class:`SchedulerView`
+draws that with ``QPainter``, so that a person sees *why* a task waits without
+reading any code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEasingCurve, QPointF, QRectF, QSize, Qt, QVariantAnimation
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ...model import Trace
+from ...viewmodel import narrate
+from ...viewmodel.instant import Snapshot, TraceIndex, live_snapshot, snapshot_at
+from ..palette import theme
+from . import sections
+from .paint import Canvas
+
+
+class SchedulerView(QWidget):
+    """Draws a :class:`~threadloom.viewmodel.instant.Snapshot`: the GIL token, cards, the queue, the loop, the cores.
+
+    Feed it with :meth:`set_trace` then :meth:`set_time_ms` (replay), or
+    :meth:`show_live` (a run in progress).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumWidth(360)
+        self._dark = False
+        self._trace: Trace | None = None
+        self._label = ""
+        self._index: TraceIndex | None = None
+        self._snap: Snapshot | None = None
+        self._token_from: QPointF | None = None
+        self._token_to: QPointF | None = None
+        self._token_holder: int | None = None
+        self._token_anchor: dict[int, QPointF] = {}
+        self._token_anim = QVariantAnimation(self)
+        self._token_anim.setDuration(180)
+        self._token_anim.setStartValue(0.0)
+        self._token_anim.setEndValue(1.0)
+        self._token_anim.setEasingCurve(QEasingCurve.Type.OutCubic)
+        self._token_progress = 1.0
+        # The progress is kept from the signal: QVariantAnimation.currentValue() before the first
+        # start returns an unreferenced None in PySide6 6.12 on Python 3.11.
+        self._token_anim.valueChanged.connect(self._on_token_progress)
+        self.setToolTip(narrate.TOOLTIP)
+
+    # -- feeding -----------------------------------------------------------
+    def set_dark(self, dark: bool) -> None:
+        self._dark = dark
+        self.update()
+
+    def set_trace(self, trace: Trace | None, label: str = "", index: TraceIndex | None = None) -> None:
+        """Show ``trace`` (finished or stopped); call :meth:`set_time_ms` to pick the instant.
+
+        ``index`` is a :class:`TraceIndex` of the trace if one was built already (it is built on demand).
+        """
+        self._trace, self._label = trace, label
+        self._index = index if index is not None and trace is not None and index.trace is trace else None
+        self._snap = None
+        self.update()
+
+    def show_live(self, trace: Trace, label: str = "") -> None:
+        """Draw the newest instant of a run in progress."""
+        self._trace, self._label, self._index = trace, label, None
+        self._set_snapshot(live_snapshot(trace) if trace.header else None)
+
+    def set_time_ms(self, ms: float) -> None:
+        trace = self._trace
+        if trace is None or not trace.header:
+            self._set_snapshot(None)
+            return
+        if self._index is None or self._index.generation != trace.generation:
+            self._index = TraceIndex(trace)
+        self._set_snapshot(snapshot_at(trace, int(ms * 1e6), self._index))
+
+    def snapshot(self) -> Snapshot | None:
+        return self._snap
+
+    def gil_holder(self) -> str | None:
+        """Label of the task that holds the GIL in what is drawn now (``None``: nobody)."""
+        holder = self._snap.gil_holder if self._snap else None
+        return holder.label if holder else None
+
+    def _set_snapshot(self, snap: Snapshot | None) -> None:
+        self._snap = snap
+        holder = snap.gil_holder if snap else None
+        holder_id = holder.id if holder else None
+        if holder_id != self._token_holder:
+            self._token_from = self._token_to
+            self._token_holder = holder_id
+            self._token_anim.stop()
+            self._token_anim.start()
+        self.update()
+
+    def _on_token_progress(self, value: float) -> None:
+        self._token_progress = float(value)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(460, 700)
+
+    # -- painting ----------------------------------------------------------
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        th = theme(self._dark)
+        p.fillRect(self.rect(), QColor(th.background))
+        r = QRectF(self.rect()).adjusted(16, 12, -16, -12)
+        cv = Canvas(p, self._dark, self.font(), self._token_anchor)
+        snap = self._snap
+        if snap is None:
+            self._paint_empty(cv, r)
+            p.end()
+            return
+        self._token_anchor.clear()
+        y = self._paint_header(cv, r, snap)
+        bottom = r.bottom() - 26
+        shown = narrate.sections(snap, history=self._index is not None)
+        for i, section in enumerate(shown):
+            remaining = len(shown) - i
+            budget = (bottom - y) / remaining
+            box = QRectF(r.left(), y, r.width(), budget)
+            y = self._paint_section(cv, box, section, self._painter(cv, snap, section.key))
+            y += 14
+        self._paint_lesson(cv, QRectF(r.left(), y, r.width(), bottom - y - 8), snap)
+        self._paint_legend(cv, QRectF(r.left(), r.bottom() - 18, r.width(), 18), snap)
+        self._paint_token(cv, snap)
+        p.end()
+
+    def _painter(self, cv: Canvas, snap: Snapshot, key: str) -> Callable[[QRectF], float]:
+        """What draws the band ``key`` (a ``narrate.SECTION_*``) into a rectangle."""
+        if key == narrate.SECTION_HISTORY:
+            index = self._index
+            assert index is not None
+            return lambda r: sections.paint_history(cv, snap, index, r)
+        paint = {
+            narrate.SECTION_LOOP: sections.paint_loop,
+            narrate.SECTION_QUEUE: sections.paint_queue,
+            narrate.SECTION_GIL: sections.paint_gil,
+            narrate.SECTION_CORES: sections.paint_cores,
+        }[key]
+        return lambda r: paint(cv, snap, r)
+
+    def _paint_empty(self, cv: Canvas, r: QRectF) -> None:
+        p = cv.p
+        p.setPen(QColor(cv.theme.muted))
+        p.setFont(cv.font(11))
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, narrate.EMPTY_TEXT)
+
+    def _paint_header(self, cv: Canvas, r: QRectF, snap: Snapshot) -> float:
+        p, th = cv.p, cv.theme
+        p.setPen(QColor(th.foreground))
+        p.setFont(cv.font(13, True))
+        p.drawText(
+            QRectF(r.left(), r.top(), r.width(), 22),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            narrate.title(snap, self._label),
+        )
+        p.setFont(cv.font(9))
+        p.setPen(QColor(th.muted))
+        p.drawText(QRectF(r.left(), r.top() + 24, r.width(), 32), Qt.AlignmentFlag.AlignLeft, narrate.subtitle(snap))
+        return r.top() + 64
+
+    def _paint_section(
+        self, cv: Canvas, box: QRectF, section: narrate.Section, painter: Callable[[QRectF], float]
+    ) -> float:
+        p, th = cv.p, cv.theme
+        title, caption = section.title, section.caption
+        p.setFont(cv.font(8.5, True))
+        p.setPen(QColor(th.muted))
+        p.drawText(QRectF(box.left(), box.top(), box.width(), 16), Qt.AlignmentFlag.AlignLeft, title)
+        p.setPen(QPen(QColor(th.grid), 1))
+        fm = QFontMetricsF(p.font())
+        x0 = box.left() + fm.horizontalAdvance(title) + 8
+        p.drawLine(QPointF(x0, box.top() + 8), QPointF(box.right(), box.top() + 8))
+        cap_font = cv.font(9.5)
+        cfm = QFontMetricsF(cap_font)
+        cap_h = cfm.boundingRect(QRectF(0, 0, box.width(), 200), Qt.TextFlag.TextWordWrap, caption).height() + 4
+        if not caption:
+            cap_h = 0.0
+        content = QRectF(box.left(), box.top() + 20, box.width(), max(30.0, box.height() - 28 - cap_h))
+        used = painter(content)
+        cap_top = content.top() + used + 6
+        p.setFont(cap_font)
+        p.setPen(QColor(th.foreground))
+        p.drawText(QRectF(box.left(), cap_top, box.width(), cap_h), Qt.TextFlag.TextWordWrap, caption)
+        return cap_top + cap_h
+
+    def _paint_lesson(self, cv: Canvas, space: QRectF, snap: Snapshot) -> None:
+        """The question this model answers, at the bottom when there is room for it."""
+        text = narrate.lesson(snap)
+        if not text:
+            return
+        p, th = cv.p, cv.theme
+        font = cv.font(9.5)
+        fm = QFontMetricsF(font)
+        inner_w = space.width() - 28
+        h = fm.boundingRect(QRectF(0, 0, inner_w, 400), Qt.TextFlag.TextWordWrap, text).height() + 36
+        if h > space.height():
+            return
+        box = QRectF(space.left(), space.bottom() - h, space.width(), h)
+        p.setPen(QPen(QColor(th.grid), 1))
+        p.setBrush(QColor(th.band))
+        p.drawRoundedRect(box, 8, 8)
+        p.setPen(QColor(th.muted))
+        p.setFont(cv.font(8.5, True))
+        p.drawText(box.adjusted(14, 8, -14, 0), Qt.AlignmentFlag.AlignLeft, narrate.LESSON_HEADING)
+        p.setPen(QColor(th.foreground))
+        p.setFont(font)
+        p.drawText(box.adjusted(14, 28, -14, -8), Qt.TextFlag.TextWordWrap, text)
+
+    def _paint_legend(self, cv: Canvas, r: QRectF, snap: Snapshot) -> None:
+        p, th = cv.p, cv.theme
+        p.setFont(cv.font(8))
+        fm = QFontMetricsF(p.font())
+        x = r.left()
+        for state in narrate.legend_states(snap):
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(cv.color(state))
+            p.drawRoundedRect(QRectF(x, r.center().y() - 5, 10, 10), 2, 2)
+            p.setPen(QColor(th.muted))
+            p.drawText(QPointF(x + 14, r.center().y() + fm.ascent() / 2 - 1), state)
+            x += 14 + fm.horizontalAdvance(state) + 14
+        cv.gil_coin(QPointF(x + 8, r.center().y()), 7, 1, None)
+        p.setPen(QColor(th.muted))
+        p.drawText(QPointF(x + 20, r.center().y() + fm.ascent() / 2 - 1), narrate.GIL_LEGEND)
+
+    def _paint_token(self, cv: Canvas, snap: Snapshot) -> None:
+        holder = snap.gil_holder
+        if not snap.gil_enabled or holder is None or holder.id not in self._token_anchor:
+            self._token_to = None
+            return
+        target = self._token_anchor[holder.id]
+        self._token_to = target
+        pos = target
+        progress = self._token_progress
+        if self._token_from is not None and self._token_anim.state() == QVariantAnimation.State.Running:
+            pos = self._token_from + (target - self._token_from) * progress
+        cv.gil_coin(pos, 13.0, 1.5, 7.5)

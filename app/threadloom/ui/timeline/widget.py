@@ -1,0 +1,504 @@
+"""``TimelineWidget``: the legend above a plot of every task, worker and the GIL over time.
+
+The rows and layers come from :mod:`threadloom.viewmodel.lanes` (one :class:`~threadloom.viewmodel.lanes.Band`
+per trace); this module lays them on screen, scrolls them, keeps live runs up to date a few ms per
+turn of the event loop, and turns mouse moves into tooltips (:mod:`threadloom.viewmodel.timeline_text`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics
+from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QToolTip, QVBoxLayout, QWidget
+
+from ...model import STATES, Trace
+from ...model.gil import GIL_MODE_TEXT, holder_at
+from ...viewmodel.lanes import BAND_GAP, NS_PER_MS, ROW_INSET, SHADED, Band, LayerUpdate, Row
+from ...viewmodel.timeline_text import band_subtitle, describe_idle, describe_segment
+from ..palette import state_colors, theme
+from .axes import RowAxis, TimeAxis, TimeViewBox
+from .decor import Backdrop, HandoffItem
+from .legend import Legend
+from .segments import SegmentItem
+
+_RUNNING = STATES.index("running")
+#: Extra colour index after the seven states: the alternate shade of ``running`` in the GIL lane,
+#: so that a hand-off from one holder to the next shows as a change of shade.
+_RUNNING_ALT = len(STATES)
+#: The colour of each GIL-lane shade (0, 1).
+_SHADE_COLORS = np.array([_RUNNING, _RUNNING_ALT], dtype=np.uint8)
+
+#: A live refresh packs new segments in slices of this many per band, for at most ``_REFRESH_MS`` per
+#: turn of the event loop, then goes on in the next turn: the probe may deliver a few hundred thousand
+#: at once, and packing them in one go would freeze the window for longer than a frame or two. A time
+#: budget rather than a count adapts to a busy machine (the probe itself keeps a core busy).
+_REFRESH_SLICE = 4_000
+_REFRESH_MS = 6.0
+
+_MIN_VISIBLE_ROWS = 15.0
+#: Rows get at least this many pixels: the height of a row label, so that every row keeps its label.
+#: What does not fit then scrolls, with a scroll bar beside the plot saying so.
+_MIN_ROW_PX = 12.0
+#: Empty row units above the first row and below the last: room for the first label to be drawn whole.
+_TOP_PAD = 0.4
+_BOTTOM_PAD = 0.25
+#: Scroll bar steps per row unit.
+_BAR_STEPS = 100
+
+
+class TimelineWidget(QWidget):
+    """Timeline of one run, or of several stacked in bands for comparison.
+
+    Rows, top to bottom in each band: the GIL lane (who holds the GIL; a change of shade and, when
+    zoomed in, a small triangle mark each hand-off), one row per worker, then one row per task
+    grouped by scenario group. Wheel zooms time, dragging pans it; clicking or dragging the time
+    axis scrubs the replay cursor (``cursorMoved``). Hovering a segment shows its task, group,
+    worker, state, start and length.
+
+    Signals:
+        cursorMoved(float): the user moved the replay cursor to this time (ms).
+    """
+
+    cursorMoved = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None, dark: bool = False) -> None:
+        super().__init__(parent)
+        self._dark = dark
+        self._bands: list[Band] = []
+        self._rows: list[Row] = []
+        self._follow = False
+        self._follow_window: float | None = None
+        self._cursor_ms: float | None = None
+        self._catch_up = QTimer(self)  # goes on with a live refresh that had more to pack than one turn's budget
+        self._catch_up.setSingleShot(True)
+        # 1 ms, not 0: a zero timer started while Qt activates timers may fire in the same pass,
+        # back to back with the refresh that started it, before the other due timers get their turn.
+        self._catch_up.setInterval(1)
+        self._catch_up.timeout.connect(self.refresh)
+
+        self._legend = Legend(self)
+        self._row_axis = RowAxis()
+        self._time_axis = TimeAxis(self._scrub)
+        self._view = TimeViewBox(enableMenu=False)
+        self._plot = pg.PlotWidget(viewBox=self._view, axisItems={"left": self._row_axis, "bottom": self._time_axis})
+        self._plot.setAntialiasing(False)
+        self._plot.hideButtons()
+        self._plot.setMenuEnabled(False)
+        self._view.invertY(True)
+        self._view.setMouseEnabled(x=True, y=False)
+        self._view.disableAutoRange()
+        self._plot.getPlotItem().layout.setContentsMargins(4, 4, 16, 4)
+
+        self._backdrop = Backdrop()
+        self._backdrop.setZValue(-10)
+        self._plot.addItem(self._backdrop, ignoreBounds=True)
+        self._segments = SegmentItem(self._colors())
+        self._plot.addItem(self._segments)
+        self._handoffs: list[HandoffItem] = []
+        self._notes: list[tuple[pg.TextItem, int]] = []  # (item, row it labels)
+        self._subtitles: list[tuple[Band, pg.TextItem]] = []  # compare bands: what each ran
+        self._note_texts: dict[pg.TextItem, str] = {}  # each note's whole text (it may be shown elided)
+        self._cursor = pg.InfiniteLine(angle=90, movable=True)
+        self._cursor.setZValue(20)
+        self._cursor.hide()
+        self._cursor.sigDragged.connect(self._on_cursor_dragged)
+        self._plot.addItem(self._cursor, ignoreBounds=True)
+        self._view.sigXRangeChanged.connect(self._place_notes)
+        self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        # Rows that do not fit scroll: the bar shows that there are more and lets the user get there.
+        self._rows_bar = QScrollBar(Qt.Orientation.Vertical, self)
+        self._rows_bar.hide()
+        self._rows_bar.valueChanged.connect(self._on_rows_scrolled)
+        self._view.sigYRangeChanged.connect(self._sync_rows_bar)
+        # The view's own height decides how many rows fit: it changes with docks and axes, not only
+        # when this widget is resized.
+        self._view.sigResized.connect(self._apply_y_range)
+        self._view.sigResized.connect(self._place_notes)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self._legend)
+        plot_row = QHBoxLayout()
+        plot_row.setContentsMargins(0, 0, 0, 0)
+        plot_row.setSpacing(0)
+        plot_row.addWidget(self._plot, 1)
+        plot_row.addWidget(self._rows_bar)
+        layout.addLayout(plot_row, 1)
+        self.set_dark(dark)
+
+    # -- public API --------------------------------------------------------------------------
+    @property
+    def plot_widget(self) -> pg.PlotWidget:
+        """The underlying ``pg.PlotWidget`` (for exporters: render or grab it)."""
+        return self._plot
+
+    @property
+    def segment_item(self) -> SegmentItem:
+        """The item drawing every segment; ``segment_item.last_paint`` tells what a frame drew."""
+        return self._segments
+
+    def set_traces(self, traces: list[Trace], labels: list[str] | None = None) -> None:
+        """Show these runs: one trace alone, or several in stacked bands titled by ``labels``.
+
+        ``labels`` defaults to each trace's model. Live traces may be passed; call :meth:`refresh`
+        when they change. A complete trace is packed at once; a live one, or the same traces again
+        (the run just completed), is caught up a few ms at a time over the next turns of the event loop.
+        """
+        if labels is not None and len(labels) != len(traces):
+            raise ValueError(f"set_traces: got {len(traces)} traces but {len(labels)} labels")
+        names = [str(n) for n in (labels if labels is not None else [t.model for t in traces])]
+        same = len(traces) == len(self._bands) and all(
+            b.trace is t and b.label == name for b, t, name in zip(self._bands, traces, names, strict=False)
+        )
+        if same and traces and not any(b.layout_changed() for b in self._bands):
+            # The live runs just finished (the window shows them again, whole): keep what is already
+            # packed and add only the rest, over the next turns (or at the caller's refresh()),
+            # rather than packing every segment again now.
+            self._catch_up.start()
+        else:
+            self._bands = [Band(trace, name, i) for i, (trace, name) in enumerate(zip(traces, names, strict=True))]
+            self._rebuild()
+        self.fit_time()
+
+    def refresh(self) -> None:
+        """Catch up with live traces: cheap when nothing changed, appends only the new tail.
+
+        A big tail is packed over several turns of the event loop (about ``_REFRESH_MS`` of work per
+        turn), so that one huge batch from the probe never freezes the window.
+        """
+        self._catch_up.stop()
+        if any(b.layout_changed() for b in self._bands):
+            self._rebuild()
+        else:
+            behind = False
+            deadline = time.perf_counter() + _REFRESH_MS / 1000.0
+            for band in self._bands:
+                caught_up = band.trace.generation == band.generation
+                while not caught_up:
+                    caught_up = self._load_band(band, full=False, budget=_REFRESH_SLICE)
+                    if time.perf_counter() > deadline:
+                        break
+                behind |= not caught_up
+            self._after_data()
+            self._update_subtitles()
+            if behind:
+                self._catch_up.start()
+        if self._follow:
+            self._apply_follow()
+
+    def follow_live(self, enabled: bool, window_ms: float | None = None) -> None:
+        """Keep the end of the run in view: the whole run so far, or its last ``window_ms``."""
+        self._follow = enabled
+        self._follow_window = window_ms
+        if enabled:
+            self._apply_follow()
+
+    def fit_time(self) -> None:
+        """Show every run from its start to the end of the longest one."""
+        end = self._end_ms()
+        self._view.setXRange(0.0, max(end, 1e-3), padding=0.01)
+
+    def visible_range_ms(self) -> tuple[float, float]:
+        """The time span on screen, in ms."""
+        x0, x1 = self._view.viewRange()[0]
+        return float(x0), float(x1)
+
+    def set_visible_range_ms(self, start: float, end: float) -> None:
+        self._view.setXRange(start, end, padding=0)
+
+    def set_cursor_ms(self, ms: float | None) -> None:
+        """Place the replay cursor at ``ms``, or hide it with None. Does not emit ``cursorMoved``."""
+        self._cursor_ms = ms
+        if ms is None:
+            self._cursor.hide()
+        else:
+            self._cursor.setValue(float(ms))
+            self._cursor.show()
+
+    def cursor_ms(self) -> float | None:
+        return self._cursor_ms
+
+    def set_dark(self, dark: bool) -> None:
+        """Switch between the light and dark palettes."""
+        self._dark = dark
+        th = theme(dark)
+        self._plot.setBackground(th.background)
+        for axis in (self._row_axis, self._time_axis):
+            axis.setPen(pg.mkPen(th.grid))
+            axis.setTextPen(pg.mkPen(th.foreground))
+            font = QFont()
+            font.setPointSizeF(9.0)
+            axis.setTickFont(font)
+        self._time_axis.label.setDefaultTextColor(QColor(th.muted))
+        self._segments.set_colors(self._colors())
+        for item in self._handoffs:
+            item.set_color(th.foreground)
+        for note, _ in self._notes:
+            note.setColor(th.muted)
+        pen = pg.mkPen(th.cursor, width=2)
+        self._cursor.setPen(pen)
+        self._cursor.setHoverPen(pg.mkPen(th.cursor, width=4))
+        self._legend.set_dark(dark)
+        self.setStyleSheet(f"background: {th.background};")
+        if self._bands:
+            self._apply_layout_decor()
+
+    def is_dark(self) -> bool:
+        return self._dark
+
+    def gil_holder_at(self, ms: float, band: int = 0) -> int | None:
+        """The task id whose ``running`` segment in the GIL lane of ``band`` covers ``ms``, or None.
+
+        With the GIL off several tasks may run at once; then the one that started last is returned.
+        """
+        if not self._bands:
+            return None
+        b = self._bands[band]
+        return holder_at((b.gil, b.gil_open), ms)
+
+    def row_labels(self, band: int | None = None) -> list[str]:
+        """Labels of the rows, top to bottom (of one band, or of all)."""
+        if band is None:
+            return [r.label for r in self._rows]
+        b = self._bands[band]
+        return [r.label for r in self._rows if b.top <= r.top < b.bottom]
+
+    def describe_at(self, ms: float, y: float, tolerance_ms: float = 0.0) -> str | None:
+        """The tooltip text for the segment at time ``ms`` and row coordinate ``y``, or None."""
+        row = self._row_at(y)
+        if row is None:
+            return None
+        hit = self._segments.segment_at(ms, row, tolerance_ms)
+        if hit is None:
+            return describe_idle(self._bands, ms, row)
+        layer, payload = hit
+        band_index, kind = layer.split(":")
+        return describe_segment(self._bands[int(band_index)], kind, payload)
+
+    # -- building ----------------------------------------------------------------------------
+    def _colors(self) -> list[str]:
+        colors = state_colors(self._dark)
+        alt = QColor(colors["running"])
+        alt = alt.lighter(128) if self._dark else alt.darker(135)
+        return [colors[s] for s in STATES] + [alt.name()]
+
+    def _rebuild(self) -> None:
+        self._catch_up.stop()
+        self._segments.clear()
+        self._rows = []
+        y = 0.0
+        compare = len(self._bands) > 1
+        for band in self._bands:
+            y = band.lay_out(self._rows, y, compare) + BAND_GAP
+        self._segments.set_rows(
+            np.array([r.top + r.height * ROW_INSET for r in self._rows]),
+            np.array([r.height * (1 - 2 * ROW_INSET) for r in self._rows]),
+        )
+        for item in self._handoffs:
+            self._plot.removeItem(item)
+        for note, _ in self._notes:
+            self._plot.removeItem(note)
+        self._handoffs, self._notes, self._subtitles, self._note_texts = [], [], [], {}
+        th = theme(self._dark)
+        for band in self._bands:
+            handoff = HandoffItem()
+            handoff.set_color(th.foreground)
+            handoff.setZValue(10)
+            self._plot.addItem(handoff, ignoreBounds=True)
+            self._handoffs.append(handoff)
+            if not band.draws_gil:
+                self._add_note(band.gil_row, GIL_MODE_TEXT[band.gil_mode], italic=True)
+            if compare:
+                note = self._add_note(band.gil_row - 1, band_subtitle(band.trace), italic=False)
+                self._subtitles.append((band, note))
+        behind = False
+        for band in self._bands:
+            # A live run joins with whatever it has so far; a big backlog is packed over the next turns.
+            budget = None if band.trace.complete else _REFRESH_SLICE
+            behind |= not self._load_band(band, full=True, budget=budget)
+        self._apply_layout_decor(reset_scroll=True)
+        self._after_data()
+        if behind:
+            self._catch_up.start()
+
+    def _apply_layout_decor(self, reset_scroll: bool = False) -> None:
+        th = theme(self._dark)
+        ticks = []
+        style = {"title": "title", "gil": "lane", "header": "header", "worker": "row", "task": "row"}
+        for r in self._rows:
+            ticks.append((r.top + r.height / 2, r.label, style[r.kind]))
+        self._row_axis.set_rows(ticks, th.muted)
+        fills: list[tuple[float, float, str]] = []
+        for band in self._bands:
+            if band.index % 2 == 1:
+                fills.append((band.top - BAND_GAP / 2, band.bottom - band.top + BAND_GAP, th.band))
+            gil = self._rows[band.gil_row]
+            fills.append((gil.top + 0.04, gil.height - 0.08, th.grid))
+            if band.index > 0:
+                fills.append((band.top - BAND_GAP / 2 - 0.015, 0.03, th.muted))
+        self._backdrop.set_fills(fills)
+        self._update_idle()
+        self._apply_y_range(reset_scroll=reset_scroll)
+
+    def _update_idle(self) -> None:
+        spans = [span for band in self._bands for span in band.idle_spans(self._rows)]
+        self._backdrop.set_spans(spans, state_colors(self._dark)["idle"])
+        self._place_notes()
+
+    def _row_span(self) -> tuple[float, float]:
+        return -_TOP_PAD, self._rows[-1].top + self._rows[-1].height + _BOTTOM_PAD
+
+    def _apply_y_range(self, reset_scroll: bool = False) -> None:
+        """Fit the rows to the height: a few rows must not become giant bars, hundreds stay readable.
+
+        Rows get at least _MIN_ROW_PX pixels, enough for their labels; what does not fit scrolls
+        (scroll bar, or drag vertically). New traces start scrolled to the top.
+        """
+        if not self._rows:
+            self._rows_bar.hide()
+            return
+        top, bottom = self._row_span()
+        # Before the first layout the view has no height yet: guess from the plot's.
+        height_px = self._view.height() if self._view.height() > 50 else max(self._plot.height() * 0.8, 100.0)
+        fits = height_px / _MIN_ROW_PX
+        shown = min(max(bottom - top, _MIN_VISIBLE_ROWS), fits)
+        scrolls = bottom - top > shown + 1e-9
+        self._view.setMouseEnabled(x=True, y=scrolls)
+        self._view.setLimits(yMin=top, yMax=max(bottom, top + shown), minYRange=shown, maxYRange=shown)
+        y0 = self._view.viewRange()[1][0] if scrolls and not reset_scroll else top
+        y0 = min(max(y0, top), max(bottom - shown, top))
+        self._view.setYRange(y0, y0 + shown, padding=0)
+        self._rows_bar.blockSignals(True)
+        self._rows_bar.setRange(0, round((bottom - top - shown) * _BAR_STEPS) if scrolls else 0)
+        self._rows_bar.setPageStep(max(1, round(shown * _BAR_STEPS)))
+        self._rows_bar.setSingleStep(_BAR_STEPS)
+        self._rows_bar.setValue(round((y0 - top) * _BAR_STEPS))
+        self._rows_bar.blockSignals(False)
+        self._rows_bar.setVisible(scrolls)
+
+    def _on_rows_scrolled(self, value: int) -> None:
+        if not self._rows:
+            return
+        top, _ = self._row_span()
+        y0, y1 = self._view.viewRange()[1]
+        start = top + value / _BAR_STEPS
+        self._view.setYRange(start, start + (y1 - y0), padding=0)
+
+    def _sync_rows_bar(self, *args) -> None:
+        if not self._rows or not self._rows_bar.isVisible():
+            return
+        top, _ = self._row_span()
+        self._rows_bar.blockSignals(True)
+        self._rows_bar.setValue(round((self._view.viewRange()[1][0] - top) * _BAR_STEPS))
+        self._rows_bar.blockSignals(False)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._apply_y_range()
+
+    def _load_band(self, band: Band, full: bool, budget: int | None = None) -> bool:
+        """Pack a band's segments (all, or only the new tail: see :meth:`Band.load`) into the segment item.
+        Returns whether the band has caught up with its trace."""
+        caught_up, updates = band.load(full, budget)
+        for update in updates:
+            self._put(band, update)
+        return caught_up
+
+    def _put(self, band: Band, u: LayerUpdate) -> None:
+        put = self._segments.set_layer if u.replace else self._segments.append_layer
+        values = _SHADE_COLORS[u.values] if u.kind in SHADED else u.values
+        put(band.layer(u.kind), u.rows, u.start, u.end, values, u.payload)
+
+    def _after_data(self) -> None:
+        for band, handoff in zip(self._bands, self._handoffs, strict=True):
+            gil = self._rows[band.gil_row]
+            times = band.handoff_times()
+            handoff.set_data(times, gil.top + gil.height * ROW_INSET, gil.height * (1 - 2 * ROW_INSET))
+        if self._rows:
+            self._update_idle()
+        end = self._end_ms()
+        pad = max(end * 0.02, 1.0)
+        self._view.setLimits(xMin=-pad, xMax=end + pad, minXRange=1e-3)
+        self._cursor.setBounds([0.0, max(end, 0.0)])
+
+    def _end_ms(self) -> float:
+        ends = [b.trace.end_ns / NS_PER_MS for b in self._bands]
+        return max(ends, default=0.0)
+
+    def _apply_follow(self) -> None:
+        end = self._end_ms()
+        if self._follow_window is None:
+            self._view.setXRange(0.0, max(end, 1e-3), padding=0.01)
+        else:
+            self._view.setXRange(max(0.0, end - self._follow_window), max(end, self._follow_window), padding=0)
+
+    def _update_subtitles(self) -> None:
+        """A compare band's subtitle says "running" until its run completes, then gives the makespan."""
+        for band, note in self._subtitles:
+            if band.complete != band.trace.complete:
+                band.complete = band.trace.complete
+                self._set_note_text(note, band_subtitle(band.trace))
+
+    def _add_note(self, row: int, text: str, italic: bool) -> pg.TextItem:
+        note = pg.TextItem(text, color=theme(self._dark).muted, anchor=(0, 0.5))
+        font = QFont()
+        font.setPointSizeF(9.0)
+        font.setItalic(italic)
+        note.setFont(font)
+        note.setZValue(12)
+        self._plot.addItem(note, ignoreBounds=True)
+        self._notes.append((note, row))
+        self._note_texts[note] = text
+        self._place_notes()
+        return note
+
+    def _set_note_text(self, note: pg.TextItem, text: str) -> None:
+        self._note_texts[note] = text
+        self._place_notes()
+
+    def _place_notes(self, *args) -> None:
+        """Keep notes at the left edge of the view: they label rows, not moments. A note longer than
+        the view is cut with an ellipsis rather than by the view's edge."""
+        x0, x1 = self.visible_range_ms()
+        room = max(int(self._view.width() * 0.99) - 8, 40)
+        for note, row in self._notes:
+            r = self._rows[row]
+            note.setPos(x0 + (x1 - x0) * 0.004, r.top + r.height / 2)
+            full = self._note_texts.get(note, "")
+            shown = QFontMetrics(note.textItem.font()).elidedText(full, Qt.TextElideMode.ElideRight, room)
+            if shown != note.textItem.toPlainText():
+                note.setText(shown)
+
+    # -- interaction -------------------------------------------------------------------------
+    def _scrub(self, ms: float) -> None:
+        ms = max(0.0, min(ms, self._end_ms()))
+        self.set_cursor_ms(ms)
+        self.cursorMoved.emit(ms)
+
+    def _on_cursor_dragged(self) -> None:
+        ms = max(0.0, min(float(self._cursor.value()), self._end_ms()))
+        self._cursor_ms = ms
+        self.cursorMoved.emit(ms)
+
+    def _row_at(self, y: float) -> int | None:
+        for i, r in enumerate(self._rows):
+            if r.top <= y < r.top + r.height:
+                return i
+        return None
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if not self._view.sceneBoundingRect().contains(scene_pos):
+            QToolTip.hideText()
+            return
+        pt = self._view.mapSceneToView(scene_pos)
+        px = self._view.viewPixelSize()[0]
+        text = self.describe_at(pt.x(), pt.y(), tolerance_ms=2 * px)
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self._plot)
+        else:
+            QToolTip.hideText()

@@ -1,0 +1,164 @@
+"""The compare table: several runs side by side, one column each, the best and worst run of every metric marked.
+
+:func:`compare_runs` turns :class:`~threadloom.model.RunMetrics` into rows of
+cells; the Qt table (``ui/summary.py``) only colours them. The rule: a metric's
+best run is marked best and its worst marked worst (with how many times worse
+it is), unless the runs are within :data:`SIGNIFICANT` of each other, or closer
+than the row's floor, or read the same once formatted. Settings rows (switch
+interval, pool, interpreter...) mark nothing; their cells say whether the runs
+differ.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..model import RunMetrics
+from .text import count, megabytes, metric_ms
+
+#: Runs closer than this (relative) are not called better or worse: timings on a busy machine wobble.
+SIGNIFICANT = 0.05
+
+#: :attr:`Cell.mark` of the best and the worst run of a metric.
+BEST = "best"
+WORST = "worst"
+
+
+@dataclass(frozen=True)
+class _Metric:
+    name: str
+    value: Callable[[RunMetrics], float | str | None]
+    fmt: Callable[[float | None], str]
+    better: int  # -1: lower is better, +1: higher is better, 0: a setting (flagged when it differs)
+    tooltip: str
+    floor: float = 0.0  # differences smaller than this are noise, whatever the ratio
+
+
+def _interpreter(m: RunMetrics) -> str:
+    name = f"{m.interpreter.get('implementation', '?')} {m.interpreter.get('version', '?')}"
+    return name + ("" if m.gil_enabled else " (no GIL)")
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+_METRICS: tuple[_Metric, ...] = (
+    _Metric("switch interval", lambda m: m.switch_interval_ms, lambda v: f"{v:g} ms", 0, "sys.setswitchinterval"),
+    _Metric("pool size", lambda m: m.pool_size, lambda v: "-" if v is None else str(v), 0, "workers in the pool"),
+    _Metric("interpreter", _interpreter, str, 0, "the Python that ran the workload"),
+    _Metric("makespan", lambda m: m.makespan_ms, metric_ms, -1, "first submission to last completion", 1.0),
+    _Metric("latency p50", lambda m: m.latency_ms.p50, metric_ms, -1, "median task latency", 1.0),
+    _Metric("latency p95", lambda m: m.latency_ms.p95, metric_ms, -1, "95th percentile task latency", 1.0),
+    _Metric("latency p99", lambda m: m.latency_ms.p99, metric_ms, -1, "99th percentile task latency", 1.0),
+    _Metric(
+        "ready, waiting to run",
+        lambda m: m.ready_ms,
+        metric_ms,
+        -1,
+        "time ready but not running (waiting for the GIL, the loop or a CPU), over all tasks",
+        1.0,
+    ),
+    _Metric("waiting in a queue", lambda m: m.queued_ms, metric_ms, -1, "time submitted but not yet started", 1.0),
+    _Metric("CPU utilization", lambda m: m.cpu_utilization, _percent, +1, "running time over makespan x CPUs", 0.01),
+    _Metric(
+        "median running slice",
+        lambda m: m.median_running_slice_ms,
+        metric_ms,
+        0,
+        "how long a CPU-bound thread keeps the GIL at a time",
+    ),
+    _Metric("peak memory", lambda m: m.peak_rss_mb, megabytes, -1, "largest resident memory", 1.0),
+    _Metric("peak threads", lambda m: m.peak_threads, count, 0, "largest number of threads"),
+    _Metric("context switches", lambda m: m.context_switches, count, -1, "OS context switches of the probe"),
+)
+
+#: The compare table's rows, top to bottom.
+ROW_NAMES: tuple[str, ...] = tuple(metric.name for metric in _METRICS)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run's value of one row.
+
+    ``mark`` is :data:`BEST`, :data:`WORST` or ``None``; ``differs`` is True in a
+    settings row whose runs do not all have the same setting.
+    """
+
+    text: str
+    mark: str | None = None
+    differs: bool = False
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    name: str
+    tooltip: str
+    cells: tuple[Cell, ...]
+
+    def best(self) -> int | None:
+        """Column of the run marked best, or ``None`` when no run is."""
+        return next((c for c, cell in enumerate(self.cells) if cell.mark == BEST), None)
+
+    def worst(self) -> int | None:
+        return next((c for c, cell in enumerate(self.cells) if cell.mark == WORST), None)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The whole table: one column per run (``labels``), one :class:`CompareRow` per metric."""
+
+    labels: tuple[str, ...]
+    rows: tuple[CompareRow, ...]
+
+    def row(self, name: str) -> CompareRow:
+        """The row called ``name``; ``KeyError`` naming the rows there are."""
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"no compare row {name!r}; rows: {', '.join(ROW_NAMES)}")
+
+
+def _num(value: float | str | None) -> float | None:
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def _differ(low: float, high: float, floor: float = 0.0) -> bool:
+    if high - low <= floor:
+        return False
+    return low <= 0 or (high - low) / abs(low) >= SIGNIFICANT
+
+
+def _row(metric: _Metric, metrics: Sequence[RunMetrics]) -> CompareRow:
+    raw = [metric.value(m) for m in metrics]
+    nums = [_num(v) for v in raw]
+    valid = [v for v in nums if v is not None]
+    best = worst = None
+    shown = {metric.fmt(v) for v in valid}
+    if metric.better and len(valid) >= 2 and len(shown) > 1 and _differ(min(valid), max(valid), metric.floor):
+        best = max(valid) if metric.better > 0 else min(valid)
+        worst = min(valid) if metric.better > 0 else max(valid)
+    differs = metric.better == 0 and len({str(v) for v in raw}) > 1
+    cells = []
+    for value, num in zip(raw, nums, strict=True):
+        text = value if isinstance(value, str) else metric.fmt(value)
+        mark = None
+        if best is not None and num == best:
+            mark = BEST
+        elif worst is not None and num == worst:
+            mark = WORST
+            if best:
+                ratio = (worst / best) if metric.better < 0 else (best / worst if worst else math.inf)
+                text += f"  (×{ratio:.1f})" if math.isfinite(ratio) else ""
+        cells.append(Cell(text, mark, differs))
+    return CompareRow(metric.name, metric.tooltip, tuple(cells))
+
+
+def compare_runs(metrics: Sequence[RunMetrics], labels: Sequence[str]) -> Comparison:
+    """The compare table of ``metrics`` (one run each), headed by ``labels``."""
+    return Comparison(tuple(labels), tuple(_row(metric, metrics) for metric in _METRICS))
+
+
+__all__ = ["BEST", "ROW_NAMES", "SIGNIFICANT", "WORST", "Cell", "CompareRow", "Comparison", "compare_runs"]

@@ -1,0 +1,60 @@
+"""The figures shown while a run is live: cheap, vectorised, recomputed at every redraw.
+
+The full :class:`~threadloom.model.RunMetrics` come when the run ends; until then
+the summary shows these, a few milliseconds' work even for a big trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import STATES, Latency, Trace
+
+_READY, _QUEUED = STATES.index("ready"), STATES.index("queued")
+
+
+@dataclass(frozen=True)
+class LiveMetrics:
+    """What a live trace says so far.
+
+    Attributes:
+        elapsed_ms: the run's clock so far (the last event).
+        tasks_done: tasks that were submitted and have finished.
+        task_count: tasks the run has.
+        latency_ms: submission to completion of the tasks done, or ``None`` before the first is.
+        ready_ms: time spent ready, waiting to run, added over all closed segments.
+        queued_ms: time spent in a pool's queue, likewise.
+        segments: closed segments recorded so far.
+        segments_per_s: ``segments`` over the wall-clock time the run has taken.
+    """
+
+    elapsed_ms: float
+    tasks_done: int
+    task_count: int
+    latency_ms: Latency | None
+    ready_ms: float
+    queued_ms: float
+    segments: int
+    segments_per_s: float
+
+
+def live_metrics(trace: Trace, wall_s: float) -> LiveMetrics:
+    """The live figures of ``trace``, a run that has taken ``wall_s`` seconds of real time so far."""
+    done_mask = (trace.finished >= 0) & (trace.submitted >= 0)
+    done = int(done_mask.sum())
+    latency = Latency.of((trace.finished - trace.submitted)[done_mask]) if done else None
+    seg = trace.segments()
+    length = seg.end - seg.start
+    return LiveMetrics(
+        elapsed_ms=trace.end_ns / 1e6,
+        tasks_done=done,
+        task_count=len(trace.tasks),
+        latency_ms=latency,
+        ready_ms=float(length[seg.state == _READY].sum()) / 1e6,
+        queued_ms=float(length[seg.state == _QUEUED].sum()) / 1e6,
+        segments=len(trace),
+        segments_per_s=len(trace) / wall_s if wall_s > 0 else 0.0,
+    )
+
+
+__all__ = ["LiveMetrics", "live_metrics"]
