@@ -18,6 +18,28 @@ from threadloom.scenario import parse_scenario
 REPO = Path(__file__).resolve().parents[1]
 
 
+def group(name: str, *, count: int = 1, repeat: int = 1, steps: list[tuple[str, float]] | None = None, **kinds) -> str:
+    """One ``[[groups]]`` table: ``group("crunch", count=2, cpu=40)``; ``steps=[...]`` where a kind repeats."""
+    pairs = list(steps or []) + list(kinds.items())
+    body = ", ".join(f"{{ {kind} = {amount!r} }}" for kind, amount in pairs)
+    lines = ["[[groups]]", f'name = "{name}"', f"count = {count}"]
+    if repeat != 1:
+        lines.append(f"repeat = {repeat}")
+    return "\n".join([*lines, f"steps = [{body}]"]) + "\n"
+
+
+def scenario_text(*groups: str, name: str = "test", **run_settings) -> str:
+    """Scenario TOML from ``group(...)`` tables and ``[run]`` settings (``model=``, ``pool_size=``, ...)."""
+    lines = [f'name = "{name}"']
+    if run_settings:
+        lines.append("[run]")
+        lines += [
+            f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"'
+            for key, value in run_settings.items()
+        ]
+    return "\n".join(lines) + "\n\n" + "\n".join(groups)
+
+
 def scenario(text: str, source: str = "test.toml"):
     return parse_scenario(text, source=source)
 
@@ -40,22 +62,12 @@ def threadloom_cmd(*args: str) -> list[str]:
 
 
 #: A small run with every common state: crunching, waiting in a pool's queue, loopback round trips.
-MIXED_TEXT = """
-name = "export test"
-[run]
-switch_interval_ms = 1
-
-[[groups]]
-name = "crunch"
-count = 2
-steps = [{ cpu = 40 }]
-
-[[groups]]
-name = "chatty"
-count = 3
-repeat = 5
-steps = [{ net = 1 }, { io = 2 }]
-"""
+MIXED_TEXT = scenario_text(
+    group("crunch", count=2, cpu=40),
+    group("chatty", count=3, repeat=5, steps=[("net", 1), ("io", 2)]),
+    name="export test",
+    switch_interval_ms=1,
+)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import pytest
 from threadloom.model import STATES
 from threadloom.probe import models as model_registry
 
-from .conftest import REPO, run
+from .conftest import REPO, group, run, scenario_text
 
 PACKAGE = REPO / "app" / "threadloom"
 #: Packages and modules that hold data and derive facts: none of them may reach up into cli/ or ui/.
@@ -197,13 +197,7 @@ def run(run):
         run_task(ctx, task, WORKER_MAIN)
 '''
 
-TWO_TASKS = """
-name = "two in a row"
-[[groups]]
-name = "work"
-count = 2
-steps = [{ cpu = 15 }, { io = 10 }]
-"""
+TWO_TASKS = scenario_text(group("work", count=2, steps=[("cpu", 15), ("io", 10)]), name="two in a row")
 
 
 @pytest.fixture

@@ -9,24 +9,15 @@ import subprocess
 
 import pytest
 
-from .conftest import threadloom_cmd
+from .conftest import group, scenario_text, threadloom_cmd
 
-TINY = """
-name = "cli export"
-[run]
-model = "thread-pool"
-pool_size = 2
-
-[[groups]]
-name = "crunch"
-count = 2
-steps = [{ cpu = 40 }]
-
-[[groups]]
-name = "waiter"
-count = 3
-steps = [{ io = 15 }]
-"""
+TINY = scenario_text(
+    group("crunch", count=2, cpu=40),
+    group("waiter", count=3, io=15),
+    name="cli export",
+    model="thread-pool",
+    pool_size=2,
+)
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -105,7 +105,7 @@ def test_the_app_opens_saves_exports_and_takes_dropped_runs(qapp, trace, tmp_pat
     try:
         for _ in range(5):
             qapp.processEvents()
-        actions = window._file_actions
+        actions = window.file_actions
         # `threadloom open` handed the file over before the window existed: it is shown, in replay, at the end.
         assert window.current_labels() == ["first", "second"]
         assert window.replay_time_ms() == pytest.approx(trace.end_ns / 1e6)

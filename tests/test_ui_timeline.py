@@ -16,34 +16,22 @@ from PySide6.QtTest import QTest
 from threadloom.engine import RunRequest, run_blocking
 from threadloom.model import STATES, Trace
 from threadloom.scenario import parse_scenario
-from threadloom.ui.app import make_app
 from threadloom.ui.palette import STATE_COLORS_DARK, STATE_COLORS_LIGHT, theme
 from threadloom.ui.timeline import TimelineWidget, worker_labels
 
+from .conftest import group, scenario_text
+
 pytestmark = pytest.mark.gui
 
-SHORT_CONVOY = """
-name = "short convoy"
-[run]
-model = "threads"
-switch_interval_ms = 5
-[[groups]]
-name = "crunch"
-count = 2
-steps = [{ cpu = 250 }]
-[[groups]]
-name = "chatty"
-count = 1
-repeat = 25
-steps = [{ net = 1 }, { io = 2 }]
-"""
+SHORT_CONVOY = scenario_text(
+    group("crunch", count=2, cpu=250),
+    group("chatty", repeat=25, steps=[("net", 1), ("io", 2)]),
+    name="short convoy",
+    model="threads",
+    switch_interval_ms=5,
+)
 
 RUNNING = STATES.index("running")
-
-
-@pytest.fixture(scope="module")
-def app():
-    return make_app()
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +40,11 @@ def convoy() -> Trace:
 
 
 @pytest.fixture
-def widget(app):
+def widget(qapp):
     w = TimelineWidget()
     w.resize(1200, 700)
     w.show()
-    app.processEvents()
+    qapp.processEvents()
     yield w
     w.close()
     w.deleteLater()
@@ -93,8 +81,8 @@ def _synthetic(n_segments: int, n_tasks: int = 64) -> Trace:
     return Trace.from_arrays(header, {"makespan_ns": int(ends.max())}, workers, cols, ends[:, 0] * 0, ends[:, -1])
 
 
-def _plot_colors(w: TimelineWidget, app) -> set[str]:
-    app.processEvents()
+def _plot_colors(w: TimelineWidget, qapp) -> set[str]:
+    qapp.processEvents()
     image = w.plot_widget.grab().toImage()
     view = w.plot_widget.getPlotItem().getViewBox().sceneBoundingRect().toRect()
     pixels = np.array(
@@ -119,26 +107,26 @@ def test_rows_exist_for_every_task_and_worker(widget, convoy):
     for wid in convoy.workers:
         assert names[wid] in labels
     assert len(set(names.values())) == len(names), "two workers share a label"
-    for group in convoy.groups():
-        assert group in labels
+    for name in convoy.groups():
+        assert name in labels
 
 
-def test_plot_draws_several_state_colours(widget, convoy, app):
+def test_plot_draws_several_state_colours(widget, convoy, qapp):
     widget.set_traces([convoy])
-    colors = _plot_colors(widget, app)
+    colors = _plot_colors(widget, qapp)
     drawn = {state for state, c in STATE_COLORS_LIGHT.items() if c.lower() in colors}
     assert {"running", "ready", "io"} <= drawn, drawn
     widget.set_dark(True)
-    dark = _plot_colors(widget, app)
+    dark = _plot_colors(widget, qapp)
     assert theme(True).background.lower() in dark
     assert STATE_COLORS_DARK["running"].lower() in dark
     assert STATE_COLORS_LIGHT["running"].lower() not in dark
 
 
-def test_level_of_detail_bounds_the_work_of_a_frame(widget, app):
+def test_level_of_detail_bounds_the_work_of_a_frame(widget, qapp):
     big = _synthetic(200_000)
     widget.set_traces([big])
-    app.processEvents()
+    qapp.processEvents()
     widget.plot_widget.grab()
     full = widget.segment_item.last_paint
     assert full.lod_cells > 0
@@ -168,9 +156,9 @@ def test_gil_lane_reports_the_trace_holder(widget, convoy):
             checked += 1
     assert checked > 50
     # The GIL passed between the two crunchers, so the lane marks hand-offs.
-    assert len(widget._bands[0].handoffs) > 5
+    assert len(widget.bands[0].handoffs) > 5
     # Hovering the lane names the holder.
-    gil = widget._rows[widget._bands[0].gil_row]
+    gil = widget.rows[widget.bands[0].gil_row]
     i = int(np.argmax((end - start) * (task == task[0])))
     text = widget.describe_at(float(start[i] + end[i]) / 2, gil.top + gil.height / 2)
     assert text is not None and text.startswith(f"GIL held by {convoy.tasks[int(task[i])].label}"), text
@@ -182,7 +170,7 @@ def test_tooltip_names_task_state_and_worker(widget, convoy):
     i = int(np.argmax((seg.end - seg.start) * (seg.state == RUNNING)))
     label = convoy.tasks[int(seg.task[i])].label
     row = widget.row_labels().index(label)
-    y = widget._rows[row].top + widget._rows[row].height / 2
+    y = widget.rows[row].top + widget.rows[row].height / 2
     text = widget.describe_at((seg.start[i] + seg.end[i]) / 2e6, y)
     assert text is not None
     assert label in text and "running" in text and worker_labels(convoy)[int(seg.worker[i])] in text
@@ -199,8 +187,7 @@ def test_refresh_appends_only_the_new_tail(widget, convoy):
     assert item.layer_count("0:tasks") == n // 2
     seg = convoy.segments()
     tail = slice(n // 2, n)
-    live._append(seg.task[tail], seg.worker[tail], seg.state[tail], seg.start[tail], seg.end[tail])
-    live.generation += 1
+    live.extend_segments(seg.task[tail], seg.worker[tail], seg.state[tail], seg.start[tail], seg.end[tail])
     assert live.generation != generation
     widget.refresh()
     assert item.layer_count("0:tasks") == n
@@ -220,10 +207,10 @@ def test_without_gil_the_lane_says_so(widget, convoy):
     widget.set_traces([_copy(convoy, {"gil_enabled": False})])
     assert widget.row_labels()[0] == "GIL (none)"
     assert widget.segment_item.layer_count("0:gil") == 0
-    assert any("no GIL" in note.textItem.toPlainText() for note, _ in widget._notes)
+    assert any("no GIL" in text for text in widget.note_texts())
 
 
-def test_clicking_the_time_axis_scrubs_the_cursor(widget, convoy, app):
+def test_clicking_the_time_axis_scrubs_the_cursor(widget, convoy, qapp):
     widget.set_traces([convoy])
     moved: list[float] = []
     widget.cursorMoved.connect(moved.append)
@@ -235,7 +222,7 @@ def test_clicking_the_time_axis_scrubs_the_cursor(widget, convoy, app):
     scene_y = axis.sceneBoundingRect().center().y()
     pos = widget.plot_widget.mapFromScene(QPointF(scene_x, scene_y))
     QTest.mouseClick(widget.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))
-    app.processEvents()
+    qapp.processEvents()
     assert moved, "no cursorMoved after a click on the time axis"
     assert abs(moved[-1] - target) < (x1 - x0) * 0.01
     assert widget.cursor_ms() == pytest.approx(moved[-1])
@@ -255,7 +242,7 @@ def test_follow_live_keeps_the_end_in_view(widget, convoy):
     assert x0 <= 0.0 and x1 >= end
 
 
-def test_state_colors_are_distinct(app):
+def test_state_colors_are_distinct(qapp):
     for colors in (STATE_COLORS_LIGHT, STATE_COLORS_DARK):
         assert len({QColor(c).name() for c in colors.values()}) == len(STATES)
 
@@ -269,7 +256,7 @@ def test_worker_rows_agree_with_the_model_worker_lanes(widget, convoy):
     compared = 0
     for wid in convoy.workers:
         row = labels.index(names[wid])
-        y = widget._rows[row].top + widget._rows[row].height / 2
+        y = widget.rows[row].top + widget.rows[row].height / 2
         mine = lanes.worker == wid
         start, end, state = lanes.start[mine] / 1e6, lanes.end[mine] / 1e6, lanes.state[mine]
         for t in rng.uniform(0, convoy.end_ns / 1e6, 150):
@@ -295,12 +282,10 @@ def _live_copy(trace: Trace) -> tuple[Trace, list[np.ndarray]]:
 
 
 def _grow(live: Trace, cols: list[np.ndarray], lo: int, hi: int) -> None:
-    live._append(*(c[lo:hi] for c in cols))
-    live._last_t = int(cols[4][hi - 1])
-    live.generation += 1
+    live.extend_segments(*(c[lo:hi] for c in cols))
 
 
-def test_a_big_live_tail_is_packed_over_several_turns_then_matches_a_full_load(widget, app):
+def test_a_big_live_tail_is_packed_over_several_turns_then_matches_a_full_load(widget, qapp):
     big = _synthetic(200_000)
     live, cols = _live_copy(big)
     n = len(big)
@@ -308,7 +293,7 @@ def test_a_big_live_tail_is_packed_over_several_turns_then_matches_a_full_load(w
     _grow(live, cols, 0, n // 4)
     widget.refresh()
     for _ in range(200):
-        app.processEvents()
+        qapp.processEvents()
     item = widget.segment_item
     assert item.layer_count("0:tasks") == n // 4
     # One huge batch: a refresh packs part of it and leaves the rest to the next turns of the event loop.
@@ -318,24 +303,24 @@ def test_a_big_live_tail_is_packed_over_several_turns_then_matches_a_full_load(w
     for _ in range(500):
         if item.layer_count("0:tasks") == n:
             break
-        app.processEvents()
+        qapp.processEvents()
     assert item.layer_count("0:tasks") == n
     # The run completes and the window shows it again: the live layers are kept, not rebuilt.
-    tasks_layer = item._layers["0:tasks"]
+    tasks_layer = item.layer("0:tasks")
     live.trailer = big.trailer
     live.generation += 1
     widget.set_traces([live])
     for _ in range(50):
-        app.processEvents()
-    assert item._layers["0:tasks"] is tasks_layer
-    assert widget._bands[0].generation == live.generation
+        qapp.processEvents()
+    assert item.layer("0:tasks") is tasks_layer
+    assert widget.bands[0].generation == live.generation
     fresh = TimelineWidget()
     fresh.resize(1200, 700)
     fresh.set_traces([live])
     try:
         for kind in ("tasks", "workers", "gil", "open"):
             assert item.layer_count(f"0:{kind}") == fresh.segment_item.layer_count(f"0:{kind}"), kind
-        mine, theirs = widget._bands[0], fresh._bands[0]
+        mine, theirs = widget.bands[0], fresh.bands[0]
         for a, b in zip(mine.gil, theirs.gil, strict=True):
             assert np.array_equal(a, b)
         assert np.array_equal(mine.handoffs, theirs.handoffs)
@@ -346,42 +331,42 @@ def test_a_big_live_tail_is_packed_over_several_turns_then_matches_a_full_load(w
         fresh.deleteLater()
 
 
-def test_rows_that_do_not_fit_scroll_with_a_bar_and_fit_again_when_taller(widget, convoy, app):
+def test_rows_that_do_not_fit_scroll_with_a_bar_and_fit_again_when_taller(widget, convoy, qapp):
     many = [convoy] + [_copy(convoy) for _ in range(7)]
     widget.resize(900, 400)
     widget.set_traces(many, [f"run {i}" for i in range(len(many))])
-    app.processEvents()
-    bar = widget._rows_bar
+    qapp.processEvents()
+    bar = widget.rows_scrollbar
     assert bar.isVisible()
-    y0, y1 = widget._view.viewRange()[1]
-    assert y0 == pytest.approx(widget._row_span()[0]), "new traces start scrolled to the top"
-    assert widget._view.height() / (y1 - y0) >= 11.5, "rows stay tall enough for their labels"
+    y0, y1 = widget.view_box.viewRange()[1]
+    assert y0 == pytest.approx(widget.row_span()[0]), "new traces start scrolled to the top"
+    assert widget.view_box.height() / (y1 - y0) >= 11.5, "rows stay tall enough for their labels"
     bar.setValue(bar.maximum())
-    last = widget._rows[-1]
-    assert widget._view.viewRange()[1][1] >= last.top + last.height
+    last = widget.rows[-1]
+    assert widget.view_box.viewRange()[1][1] >= last.top + last.height
     widget.set_traces([convoy])
     widget.resize(900, 700)
-    app.processEvents()
+    qapp.processEvents()
     assert not bar.isVisible()
-    y0, y1 = widget._view.viewRange()[1]
-    assert y0 <= widget._rows[0].top and y1 >= widget._rows[-1].top + widget._rows[-1].height
+    y0, y1 = widget.view_box.viewRange()[1]
+    assert y0 <= widget.rows[0].top and y1 >= widget.rows[-1].top + widget.rows[-1].height
 
 
-def test_compare_draws_every_row_label_and_whole_band_titles(widget, convoy, app):
+def test_compare_draws_every_row_label_and_whole_band_titles(widget, convoy, qapp):
     widget.set_traces([convoy, _copy(convoy)], ["threads", "again"])
-    app.processEvents()
+    qapp.processEvents()
     widget.plot_widget.grab()
-    y0, y1 = widget._view.viewRange()[1]
-    axis = widget._row_axis
-    on_screen = [r.label for r in widget._rows if y0 <= r.top and r.top + r.height <= y1]
+    y0, y1 = widget.view_box.viewRange()[1]
+    axis = widget.row_axis
+    on_screen = [r.label for r in widget.rows if y0 <= r.top and r.top + r.height <= y1]
     assert "threads" in on_screen
     missing = [label for label in on_screen if label not in axis.drawn_labels]
     assert not missing, missing
     # A subtitle too long for the plot is cut with an ellipsis, not by the edge of the plot.
     wordy = _copy(convoy, {"scenario": "a scenario with a very long name " * 8})
     widget.set_traces([wordy, convoy], ["wordy", "threads"])
-    app.processEvents()
-    note = widget._subtitles[0][1]
+    qapp.processEvents()
+    note = widget.subtitle_items()[0]
     text = note.textItem.toPlainText()
     assert text.endswith("\u2026")
-    assert note.mapRectToScene(note.boundingRect()).right() <= widget._view.sceneBoundingRect().right() + 2
+    assert note.mapRectToScene(note.boundingRect()).right() <= widget.view_box.sceneBoundingRect().right() + 2

@@ -27,43 +27,21 @@ from threadloom.scenario import parse_scenario
 from threadloom.ui.app import _run_window
 from threadloom.ui.window import MainWindow
 
-from .conftest import alive_in_group
+from .conftest import alive_in_group, group, scenario_text
 
 pytestmark = pytest.mark.gui
 
-LONG_CRUNCH = """
-name = "long crunch"
-[run]
-model = "threads"
-[[groups]]
-name = "crunch"
-count = 2
-steps = [{ cpu = 20000 }]
-"""
+LONG_CRUNCH = scenario_text(group("crunch", count=2, cpu=20000), name="long crunch", model="threads")
 
-CONVOY = """
-name = "short convoy"
-[run]
-model = "threads"
-switch_interval_ms = 5
-[[groups]]
-name = "crunch"
-count = 1
-steps = [{ cpu = 400 }]
-[[groups]]
-name = "chatty"
-count = 1
-repeat = 40
-steps = [{ net = 1 }]
-"""
+CONVOY = scenario_text(
+    group("crunch", cpu=400),
+    group("chatty", repeat=40, net=1),
+    name="short convoy",
+    model="threads",
+    switch_interval_ms=5,
+)
 
-TWO_WAITS = """
-name = "two waits"
-[[groups]]
-name = "wait"
-count = 2
-steps = [{ io = 150 }]
-"""
+TWO_WAITS = scenario_text(group("wait", count=2, io=150), name="two waits")
 
 
 @pytest.fixture
@@ -134,7 +112,7 @@ def test_preset_runs_to_the_end_and_fills_timeline_and_summary(window, loop):
     assert len(traces) == 1 and traces[0].complete
     rows = window.timeline.row_labels()
     assert [f"slow-call-{i}" for i in range(16)] == [r for r in rows if r.startswith("slow-call-")]
-    assert window.timeline.segment_item.layer_count(window.timeline._bands[0].layer("tasks")) > 0
+    assert window.timeline.segment_item.layer_count(window.timeline.bands[0].layer("tasks")) > 0
     metrics = window.summary.metrics
     assert metrics is not None and metrics.complete
     assert window.summary.makespan.value.text() not in ("", "-")

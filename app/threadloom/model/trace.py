@@ -98,6 +98,16 @@ class Trace:
         self.submitted = np.full(n, -1, dtype=np.int64)
         self.finished = np.full(n, -1, dtype=np.int64)
 
+    def extend_segments(self, task, worker, state, start, end) -> None:
+        """Append closed segments directly, for builders that read segments rather than events.
+
+        Arrays of equal length; times in ns since the run's start. Views see a new generation.
+        """
+        self._append(task, worker, state, start, end)
+        if len(end):
+            self._last_t = max(self._last_t, int(np.max(end)))
+        self.generation += 1
+
     def _append(self, task, worker, state, start, end) -> None:
         k = len(start)
         if not k:

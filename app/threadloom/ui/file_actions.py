@@ -55,7 +55,6 @@ def open_on_start(saved: SavedRuns) -> None:
 def install_file_actions(window) -> FileActions:
     """Add Save/Open/Export to ``window.file_menu``, accept dropped ``.tlrun`` files, show pending files."""
     actions = FileActions(window)
-    window._file_actions = actions  # keep it alive as long as the window
     if _pending:
         saved = _pending.pop(0)
         QTimer.singleShot(0, lambda: actions.show_saved(saved))

@@ -382,12 +382,14 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     def _install_file_actions(self) -> None:
+        self.file_actions = None
         try:
             from .file_actions import install_file_actions
         except ImportError:
             return
         try:
-            install_file_actions(self)
+            #: Saving, opening, exporting and drag-and-drop of runs (``None`` if they failed to load).
+            self.file_actions = install_file_actions(self)
         except Exception as exc:  # a broken add-on must not keep the window from opening
             self.set_status(f"File actions are unavailable: {exc}", error=True)
         # Keep Quit last, after whatever the file actions added.

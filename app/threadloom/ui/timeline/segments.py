@@ -464,6 +464,10 @@ class SegmentItem(pg.GraphicsObject):
         self._layers.setdefault(name, _Layer()).add(row, start, end, color, payload)
         self._data_changed()
 
+    def layer(self, name: str) -> object | None:
+        """The packed layer called ``name`` (its identity tells whether a refresh rebuilt it), or None."""
+        return self._layers.get(name)
+
     def layer_count(self, name: str) -> int:
         layer = self._layers.get(name)
         return layer.count if layer else 0

@@ -142,6 +142,43 @@ class TimelineWidget(QWidget):
         """The item drawing every segment; ``segment_item.last_paint`` tells what a frame drew."""
         return self._segments
 
+    @property
+    def bands(self) -> tuple[Band, ...]:
+        """One Qt-free :class:`~threadloom.viewmodel.lanes.Band` per trace shown: its GIL lane, hand-offs, rows."""
+        return tuple(self._bands)
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """Every row, top to bottom, in the plot's coordinates (``top``, ``height``, ``label``)."""
+        return tuple(self._rows)
+
+    @property
+    def view_box(self) -> TimeViewBox:
+        """The plot's view box: its ``viewRange()`` is what is on screen."""
+        return self._view
+
+    @property
+    def row_axis(self) -> RowAxis:
+        """The left axis; ``drawn_labels`` tells which row labels its last paint drew."""
+        return self._row_axis
+
+    @property
+    def rows_scrollbar(self) -> QScrollBar:
+        """The vertical bar shown when the rows do not fit."""
+        return self._rows_bar
+
+    def row_span(self) -> tuple[float, float]:
+        """The vertical extent of all rows, with the padding above and below."""
+        return self._row_span()
+
+    def note_texts(self) -> list[str]:
+        """The texts written over the plot: band subtitles and notes such as "no GIL"."""
+        return [note.textItem.toPlainText() for note, _ in self._notes]
+
+    def subtitle_items(self) -> list:
+        """The text items of the compare bands' subtitles, top to bottom."""
+        return [item for _, item in self._subtitles]
+
     def set_traces(self, traces: list[Trace], labels: list[str] | None = None) -> None:
         """Show these runs: one trace alone, or several in stacked bands titled by ``labels``.
 
