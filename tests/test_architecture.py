@@ -214,11 +214,13 @@ def lonely_model(tmp_path, monkeypatch):
 
 @pytest.mark.gui
 def test_a_model_registered_through_its_spec_alone_runs_and_draws(lonely_model, qapp):
+    from threadloom.cli.run import models_help
     from threadloom.errors import ScenarioError
     from threadloom.scenario import parse_scenario
     from threadloom.ui.timeline import TimelineWidget
 
     assert lonely_model in model_registry.model_names()
+    assert "registered from outside the package" in models_help()  # the CLI's help reads the spec
     trace, metrics = run(TWO_TASKS, lonely_model)
     assert trace.model == lonely_model and trace.complete
     assert trace.spec is not None and trace.spec.description.startswith("one task after another")

@@ -11,10 +11,17 @@ from .._files import write_atomic
 from ..engine import RunRequest, run_blocking
 from ..errors import ThreadloomError
 from ..model import compute_metrics
-from ..probe.models import DEFAULT_MODEL, model_names
+from ..probe.models import DEFAULT_MODEL, model_names, spec_of
 from ..report import format_run_table
 from ..scenario.presets import resolve_scenario
 from ._options import check_writable, parse_models, parse_pool_size, parse_switch_interval
+
+
+def models_help() -> str:
+    """The models, as each one's spec describes it, for ``--help``."""
+    width = max(len(name) for name in model_names())
+    lines = [f"  {spec.name:<{width}}  {spec.description}" for spec in map(spec_of, model_names())]
+    return "models:\n" + "\n".join(lines)
 
 
 class RunCommand:
@@ -30,6 +37,7 @@ class RunCommand:
     name = "run"
 
     def prepare_parser(self, parser: argparse.ArgumentParser) -> None:
+        parser.epilog = models_help()
         parser.add_argument("scenario", help="scenario file, or a preset name (see `threadloom presets`)")
         parser.add_argument(
             "--model",
@@ -37,7 +45,7 @@ class RunCommand:
             action="append",
             metavar="M",
             help=f"model to run, repeatable or comma-separated: {', '.join(model_names())} "
-            "(default: the scenario's [run].model, else threads)",
+            f"(default: the scenario's [run].model, else {DEFAULT_MODEL})",
         )
         parser.add_argument("--switch-interval", metavar="MS", help="sys.setswitchinterval in the probe, in ms")
         parser.add_argument("--pool-size", metavar="N", help="workers for pool models")
