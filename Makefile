@@ -16,7 +16,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The system libraries Qt loads (GL, fontconfig, the xcb helpers): installed when run as root,
+# else the one apt-get line to run is printed (app/threadloom/syslibs.py holds the list).
 run: $(STAMP)
+	$(PY) -m threadloom.syslibs --install
 	$(VENV)/bin/threadloom gui
 
 test: $(STAMP)

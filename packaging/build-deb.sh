@@ -75,13 +75,9 @@ done
 chmod 644 "$root/usr/share/doc/threadloom/copyright"
 
 installed_kb=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
-depends=(
-    "libc6 (>= 2.36)"
-    libegl1 libgl1 libfontconfig1 fontconfig libdbus-1-3 libxkbcommon0
-    libwayland-client0 libwayland-cursor0 libwayland-egl1
-    libxcb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
-    libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1
-)
+# Every system library Qt may load, from the one list the app checks at start (app/threadloom/syslibs.py).
+read -r -a qt_libs <<< "$(python3 "$(dirname "$0")/../app/threadloom/syslibs.py" --packages)"
+depends=("libc6 (>= 2.36)" fontconfig "${qt_libs[@]}")
 cat > "$root/DEBIAN/control" <<EOF
 Package: threadloom
 Version: $version

@@ -69,3 +69,12 @@ class ExportError(ThreadloomError):
 
     Nothing was written; the message says what the export needs.
     """
+
+
+class DisplayError(ThreadloomError):
+    """The window cannot open here: no display, or system libraries Qt needs are missing.
+
+    Raised before Qt starts (Qt itself would abort the process). The message
+    says what to install or how to get a display; the CLI's headless commands
+    (``run``, ``render``) work without one.
+    """

@@ -21,8 +21,11 @@ class OpenCommand:
         from ..export.savefile import load_runs
 
         saved = load_runs(args.file)
-        from ..ui.app import main as gui_main
-        from ..ui.file_actions import open_on_start
+        from .gui import start_gui
 
-        open_on_start(saved)
-        return gui_main()
+        def hand_over() -> None:
+            from ..ui.file_actions import open_on_start
+
+            open_on_start(saved)
+
+        return start_gui(before=hand_over)
