@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export QT_API := pyside6
 
-.PHONY: run test lint setup clean package bench deb
+.PHONY: run test lint setup clean package bench deb fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check app tests benchmarks
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# The property-based tests, long: thousands of examples each instead of the few `make test` runs.
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	THREADLOOM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider \
+		--timeout 3600 tests/test_properties.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app tests benchmarks

@@ -71,7 +71,7 @@ def test_unknown_preset_lists_the_presets():
     ("flags", "needles"),
     [
         (["--model", "fibers"], ["--model", "fibers", "asyncio"]),
-        (["--switch-interval", "0"], ["--switch-interval", "greater than 0"]),
+        (["--switch-interval", "0"], ["--switch-interval", "0.001 or more"]),
         (["--switch-interval", "fast"], ["--switch-interval", "'fast'"]),
         (["--pool-size", "-3"], ["--pool-size", "'-3'"]),
         (["--pool-size", "99999"], ["--pool-size", "1024"]),

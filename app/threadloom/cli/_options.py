@@ -7,13 +7,16 @@ and the commands here say which flag the value came from.
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from pathlib import Path
 
+from .._files import special_file_kind
 from ..errors import UsageError
 from ..export.caption import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
-from ..probe.models import MODELS, model_names
-from ..scenario.load import MAX_POOL, MAX_SWITCH_INTERVAL_MS
+from ..probe.models import MODELS, model_names, spec_of
+from ..scenario.load import MAX_POOL, MAX_SWITCH_INTERVAL_MS, MIN_SWITCH_INTERVAL_MS
 
 
 def parse_models(values: list[str] | None) -> list[str]:
@@ -46,15 +49,39 @@ def parse_ms(
 def parse_switch_interval(value: str | None) -> float | None:
     if value is None:
         return None
-    return parse_ms(value, "--switch-interval", maximum=MAX_SWITCH_INTERVAL_MS, open_low=True)
+    # CPython keeps the interval in whole microseconds: less than one would become 0.
+    return parse_ms(value, "--switch-interval", minimum=MIN_SWITCH_INTERVAL_MS, maximum=MAX_SWITCH_INTERVAL_MS)
 
 
 def parse_pool_size(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_POOL:
+    # ASCII digits only: str.isdigit also says yes to "²", which int() refuses.
+    if not re.fullmatch(r"\s*[0-9]{1,6}\s*", value) or not 1 <= int(value) <= MAX_POOL:
         raise UsageError(f"--pool-size: must be a whole number from 1 to {MAX_POOL}, got {value!r}")
     return int(value)
+
+
+def check_pool_flag(models: list[str], pool_size: int | None) -> None:
+    """``--pool-size`` against each model's own limit: a flag the user gave is a usage error, not the scenario's."""
+    if pool_size is None:
+        return
+    for model in models:
+        spec = spec_of(model)
+        if spec.has_pool and spec.max_pool_size is not None and pool_size > spec.max_pool_size:
+            raise UsageError(
+                f"--pool-size: the {model} model takes at most {spec.max_pool_size} workers, got {pool_size}"
+            )
+
+
+def parse_gil(value: str | None) -> bool | None:
+    """``--gil on|off``: a free-threaded build's GIL for the run."""
+    if value is None:
+        return None
+    choice = {"on": True, "off": False}.get(value.strip().lower())
+    if choice is None:
+        raise UsageError(f"--gil: must be on or off, got {value!r}")
+    return choice
 
 
 def parse_at(value: str | None) -> float | None:
@@ -77,13 +104,35 @@ def parse_size(text: str | None, option: str = "--size") -> tuple[int, int]:
     )
 
 
-def check_writable(path: Path, force: bool) -> None:
-    """Refuse an output file before the run starts, so a long run is not wasted."""
-    if path.exists() and not force:
+def check_writable(path: Path, force: bool, option: str = "") -> None:
+    """Refuse an output file before the run starts, so a long run is not wasted; ``option`` names its flag."""
+    try:
+        _check_writable(Path(path), force)
+    except UsageError as exc:
+        raise UsageError(f"{option}: {exc}" if option else str(exc)) from None
+
+
+def _check_writable(path: Path, force: bool) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not force:
         raise UsageError(f"{path}: already exists; pass --force to overwrite it")
-    parent = path.parent if str(path.parent) else Path(".")
+    if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{path}: cannot be written (permission denied)")
+        return  # written through, as a shell's > would: /dev/null, /dev/stdout, a named pipe
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UsageError(f"{path}: {special_file_kind(mode)}, not a file; give the name of a file to write")
+    real = Path(os.path.realpath(path))
+    if real.parts[1:2] in (("proc",), ("sys",)):
+        raise UsageError(f"{path}: is under /{real.parts[1]}, which holds no ordinary files; give another file")
+    parent = real.parent
     if not parent.is_dir():
-        raise UsageError(f"{path}: the folder {parent} does not exist")
+        raise UsageError(f"{path}: the folder {path.parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{path}: cannot write in the folder {parent} (permission denied)")
 
 
 def ensure_qt(option: str) -> None:

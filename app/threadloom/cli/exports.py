@@ -32,7 +32,7 @@ def check_export_options(args: argparse.Namespace) -> None:
             raise UsageError(f"--{option}: {path} is also the --{seen[path.resolve()]} output; give each its own file")
         seen[path.resolve()] = option
         if option != "json":  # --json is checked by run itself
-            check_writable(path, args.force)
+            check_writable(path, args.force, f"--{option}")
     if args.size is not None and not args.screenshot:
         raise UsageError("--size: only applies to --screenshot; add --screenshot OUT.png")
     if args.screenshot:

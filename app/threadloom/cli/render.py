@@ -45,7 +45,7 @@ class RenderCommand:
         if args.view not in VIEWS:
             raise UsageError(f"--view: unknown view {args.view!r}; allowed: {', '.join(VIEWS)}")
         at_ms = parse_at(args.at)
-        check_writable(out, args.force)
+        check_writable(out, args.force, "--out")
         from ..export.savefile import load_runs
 
         saved = load_runs(args.file)

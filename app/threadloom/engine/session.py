@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .._text import printable
 from ..errors import ProbeError, WireFormatError
 from ..model.trace import Trace
 from ..scenario import Scenario
@@ -19,6 +22,15 @@ _READ_CHUNK = 1 << 18
 #: Events folded into the trace per event-loop turn (a few ms of work).
 _FOLD_SLICE = 40_000
 _STDERR_KEEP = 8192
+#: How often the read loop looks up from the pipe: to see whether the probe died, or fell silent.
+_POLL_S = 0.25
+#: Once the probe has exited, how long its output may stay open (held by a child that
+#: escaped its process group) before the run stops waiting for the end of the stream.
+_EOF_GRACE_S = 1.0
+#: After the end of the stream, how long the probe may take to exit before it is killed.
+_EXIT_GRACE_S = 5.0
+#: A probe silent this long (no byte on its output) is reported as maybe stalled.
+SILENCE_S = float(os.environ.get("THREADLOOM_SILENCE_S") or 30.0)
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,12 @@ class RunRequest:
     pool_size: int | None = None
     interpreter: str | None = None
     recording: bool = True
+    #: A free-threaded build's GIL for this run: True on, False off, None as the interpreter decides.
+    gil: bool | None = None
+
+    def probe_environment(self) -> dict[str, str]:
+        """Variables set for the probe beyond the parent's own (``PYTHON_GIL`` for ``gil``)."""
+        return {} if self.gil is None else {"PYTHON_GIL": "1" if self.gil else "0"}
 
     def probe_config(self) -> dict:
         return {
@@ -71,12 +89,26 @@ class ProbeSession:
     garbage raises :class:`ProbeError` (also with the partial trace).
     """
 
-    def __init__(self, request: RunRequest, on_update: Callable[[Trace], None] | None = None) -> None:
+    def __init__(
+        self,
+        request: RunRequest,
+        on_update: Callable[[Trace], None] | None = None,
+        *,
+        on_silence: Callable[[str], None] | None = None,
+        silence_s: float | None = None,
+    ) -> None:
+        """``on_silence(message)`` is called once each time the probe sends nothing for ``silence_s``
+        seconds (default :data:`SILENCE_S`): a stalled interpreter, or a long step that records
+        nothing. The run goes on, and :meth:`stop` still ends it."""
         self.request = request
         self.trace = Trace()
         self._on_update = on_update
+        self._on_silence = on_silence
+        self._silence_s = SILENCE_S if silence_s is None else silence_s
         self._proc: asyncio.subprocess.Process | None = None
         self._stopping = False
+        self._finished = False
+        self._tmpdir: str | None = None
 
     @property
     def pid(self) -> int | None:
@@ -94,7 +126,14 @@ class ProbeSession:
 
     async def run(self) -> RunResult:
         argv, env, cwd = probe_command(self.request.interpreter)
+        env.update(self.request.probe_environment())
         label = self.request.interpreter_label
+        # A temporary folder of the run's own: multiprocessing's pymp-* folders go there, and
+        # it is removed after the run however the probe ended (os._exit and SIGKILL skip
+        # multiprocessing's own cleanup).
+        self._tmpdir = env["TMPDIR"] = _run_tmpdir()
+        global _started
+        _started += 1
         try:
             self._proc = proc = await asyncio.create_subprocess_exec(
                 *argv,
@@ -106,6 +145,7 @@ class ProbeSession:
                 start_new_session=True,  # its own process group: one signal ends it and its children
             )
         except OSError as exc:
+            self._remove_tmpdir()
             raise ProbeError(f"{argv[0]}: cannot start the probe: {exc.strerror or exc}") from None
         if self._stopping:  # stopped while the process was being started
             self._kill()
@@ -119,28 +159,74 @@ class ProbeSession:
             except (BrokenPipeError, ConnectionResetError):
                 pass
             decoder = FrameDecoder(source=f"the probe under {label}")
-            while True:
-                chunk = await proc.stdout.read(_READ_CHUNK)
-                if not chunk:
-                    break
-                await self._fold(decoder.feed(chunk))
-            returncode = await proc.wait()
-            await stderr_task
+            await self._read(proc, decoder, label)
+            returncode = await _exit_code(proc, _EXIT_GRACE_S)
+            if returncode is None:  # closed its output but went on running
+                self._kill()
+                returncode = await _exit_code(proc, _EXIT_GRACE_S)
+            await asyncio.wait([stderr_task], timeout=_EOF_GRACE_S)
         except WireFormatError as exc:
             self._kill()
             if self._stopping:  # killed mid-frame on request: what it sent before is the outcome
                 return RunResult(self._partial(), stopped=True)
             raise type(exc)(str(exc), trace=self._partial()) from None
         finally:
+            # Always the whole group, even when the probe itself has exited: pool workers,
+            # the forkserver and the resource tracker may outlive it.
             self._kill()
             if proc.returncode is None:
-                await proc.wait()
+                await _exit_code(proc, _EXIT_GRACE_S)
             if not stderr_task.done():
                 stderr_task.cancel()
             if proc.stdin and not proc.stdin.is_closing():
                 proc.stdin.close()
             close_transport(proc)
-        return self._outcome(returncode, decoder, bytes(stderr_tail), label)
+            self._finished = True
+            self._remove_tmpdir()
+        return self._outcome(-9 if returncode is None else returncode, decoder, bytes(stderr_tail), label)
+
+    async def _read(self, proc: asyncio.subprocess.Process, decoder: FrameDecoder, label: str) -> None:
+        """Fold the probe's output into the trace until it ends.
+
+        Never waits for ever: once the probe has exited, whatever still holds its
+        output (a child that escaped into a session of its own) gets
+        :data:`_EOF_GRACE_S`, and a long silence is reported through ``on_silence``.
+        """
+        loop = asyncio.get_running_loop()
+        last_byte = loop.time()
+        exited_at: float | None = None
+        warned = False
+        while True:
+            try:
+                chunk = await asyncio.wait_for(proc.stdout.read(_READ_CHUNK), _POLL_S)
+            except TimeoutError:
+                chunk = None
+            now = loop.time()
+            if proc.returncode is not None:
+                if exited_at is None:
+                    exited_at = now
+                    self._kill()  # what it left behind holds the pipe open
+                elif now - exited_at > (_EOF_GRACE_S if chunk is None else 10 * _EOF_GRACE_S):
+                    return
+            if chunk is None:
+                silence = now - last_byte
+                if not warned and silence >= self._silence_s and exited_at is None:
+                    warned = True
+                    if self._on_silence is not None:
+                        self._on_silence(
+                            f"{label}: the probe has sent nothing for {self._silence_s:g} s; it may be stalled "
+                            "(stopping the run ends it)"
+                        )
+                continue
+            if not chunk:
+                return
+            last_byte, warned = now, False
+            await self._fold(decoder.feed(chunk))
+
+    def _remove_tmpdir(self) -> None:
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
 
     async def _fold(self, frames) -> None:
         """Fold frames into the trace, yielding to the event loop between slices.
@@ -174,12 +260,13 @@ class ProbeSession:
         if returncode == 0 and trace.complete:
             return RunResult(trace)
         if trace.error:
-            reason = trace.error.get("message", "unknown error")
+            reason = printable(trace.error.get("message", "unknown error"), 500)
         elif returncode < 0:
-            reason = f"killed by signal {signal.Signals(-returncode).name}"
+            reason = f"killed by signal {_signal_name(-returncode)}"
         else:
-            lines = stderr.decode("utf-8", "replace").strip().splitlines()
-            reason = lines[-1] if lines else f"exited with status {returncode} and no message"
+            # split("\n"), not splitlines(): a carriage return or form feed is escaped, not a line break.
+            lines = [line for line in stderr.decode("utf-8", "replace").strip().split("\n") if line.strip()]
+            reason = printable(lines[-1].strip(), 500) if lines else f"exited with status {returncode} and no message"
             if decoder.version is None:
                 reason = f"the probe did not start ({reason}; it needs Python 3.9 or newer, or PyPy 3.9+)"
         if decoder.pending_bytes and not trace.error:
@@ -191,13 +278,55 @@ class ProbeSession:
         return self.trace
 
     def _kill(self) -> None:
+        """SIGKILL the probe's whole process group, whether or not the probe itself still runs.
+
+        Not after the run has ended: the group id is the probe's pid, which the
+        system may by then have given to another process.
+        """
         proc = self._proc
-        if proc is None or proc.returncode is not None:
+        if proc is None or self._finished:
             return
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+_started = 0
+
+
+def sessions_started() -> int:
+    """How many probe sessions this process has started (the CLI words an interrupt by it)."""
+    return _started
+
+
+def _run_tmpdir() -> str:
+    """A fresh temporary folder with a short path: a forkserver's socket lives inside it, and
+    socket paths are limited to about 100 bytes."""
+    base = tempfile.gettempdir()
+    if len(base) > 60 and os.path.isdir("/tmp"):
+        base = "/tmp"
+    return tempfile.mkdtemp(prefix="tl-", dir=base)
+
+
+async def _exit_code(proc: asyncio.subprocess.Process, timeout: float) -> int | None:
+    """The probe's exit status, or None if it still runs after ``timeout`` s.
+
+    Not ``proc.wait()``: on Python 3.11 that also waits for every pipe to close,
+    which a child that outlived the probe may never do.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while proc.returncode is None and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    return proc.returncode
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"number {number}"
 
 
 async def _drain(stream: asyncio.StreamReader, tail: bytearray) -> None:
@@ -209,11 +338,11 @@ async def _drain(stream: asyncio.StreamReader, tail: bytearray) -> None:
         del tail[:-_STDERR_KEEP]
 
 
-def run_blocking(request: RunRequest) -> Trace:
+def run_blocking(request: RunRequest, on_silence: Callable[[str], None] | None = None) -> Trace:
     """Run to the end from synchronous code (the CLI) and return the trace.
 
     Nothing can call :meth:`ProbeSession.stop` here, so the run finishes or
     fails. Ctrl-C (``KeyboardInterrupt``) kills the probe and its processes,
     then propagates: the caller says in one line that the run was interrupted.
     """
-    return asyncio.run(ProbeSession(request).run()).trace
+    return asyncio.run(ProbeSession(request, on_silence=on_silence).run()).trace

@@ -12,10 +12,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._text import shown
 from ..errors import WireFormatError
 from ..probe.models import MODELS, ModelSpec
 from ..wire import STATE_CODES, STATE_NAMES, TASK_DONE, WORKER_THREAD, WorkerKind, worker_kind
+from .gil import reconcile_gil
 from .occupancy import occupies
+from .records import MAX_INT, record_problem
 
 STATES = STATE_NAMES
 _NONE = -1
@@ -69,6 +72,9 @@ class Trace:
         self.tasks: list[TaskInfo] = []
         self.workers: dict[int, WorkerInfo] = {}
         self.generation = 0
+        #: How many times the closed segments were rewritten rather than appended to (see
+        #: :meth:`replace_segments`): a view that packed them must pack them all again.
+        self.rewrites = 0
         self._n = 0
         self._alloc(1024)
         self._set_task_count(0)
@@ -178,8 +184,15 @@ class Trace:
 
     # -- building ------------------------------------------------------
     def apply_record(self, record: dict[str, Any]) -> None:
-        """Take one JSON record from the wire (header, worker, trailer, error...)."""
+        """Take one JSON record from the wire (header, worker, trailer, error...).
+
+        A record that does not hold what its type promises (see :mod:`.records`)
+        is a :class:`WireFormatError`, and the trace is left as it was.
+        """
         kind = record.get("type")
+        problem = record_problem(record)
+        if problem:
+            raise WireFormatError(f"the probe sent a {shown(kind, 40)} record that does not fit: {problem}")
         if kind == "header":
             self.header = record
             self.tasks = [TaskInfo(int(i), str(g), int(k)) for i, g, k in record.get("tasks", [])]
@@ -191,6 +204,7 @@ class Trace:
             )
         elif kind == "trailer":
             self.trailer = record
+            reconcile_gil(self)  # the run is complete: no thread held the GIL while another did
         elif kind == "error":
             self.error = record
         self.generation += 1
@@ -211,7 +225,9 @@ class Trace:
         worker = events[:, 2]
         state = events[:, 3]
         if task[0] < 0 or task[-1] >= len(self.tasks):
-            raise WireFormatError(f"the probe sent an event for task {int(task[-1])}, which its header does not list")
+            bad = int(task[0]) if task[0] < 0 else int(task[-1])
+            raise WireFormatError(f"the probe sent an event for task {bad}, which its header does not list")
+        self._check_events(events)
         first = np.ones(len(t), dtype=bool)
         first[1:] = task[1:] != task[:-1]
         prev_s = np.empty_like(state)
@@ -255,11 +271,51 @@ class Trace:
         self._last_t = max(self._last_t, int(t.max()))
         self.generation += 1
 
+    def _check_events(self, events: np.ndarray) -> None:
+        """Refuse states, workers and times a saved run could not hold (see :mod:`.records`)."""
+        state, worker, t = events[:, 3], events[:, 2], events[:, 0]
+        bad = ((state < 0) | (state >= len(STATES))) & (state != _DONE)
+        if bad.any():
+            raise WireFormatError(
+                f"the probe sent state code {int(state[bad][0])}; this version knows 0 to {len(STATES) - 1} "
+                f"({', '.join(STATES)}) and {_DONE} (done)"
+            )
+        known = self._known_workers()
+        unknown = (worker != -1) & ~np.isin(worker, known)
+        if unknown.any():
+            raise WireFormatError(
+                f"the probe sent an event on worker {int(worker[unknown][0])}, which no worker record announced"
+            )
+        if ((t > MAX_INT) | (t < -MAX_INT)).any() or (np.abs(t - self.t0_ns) > MAX_INT).any():
+            raise WireFormatError("the probe sent an event time more than a century from the run's start")
+        early = t < self.t0_ns
+        if early.any():
+            raise WireFormatError(
+                f"the probe sent an event {int(self.t0_ns - t[early].min()):,} ns before the run's start (t0_ns)"
+            )
+
+    def _known_workers(self) -> np.ndarray:
+        cached = getattr(self, "_worker_ids", None)
+        if cached is None or len(cached) != len(self.workers):
+            cached = self._worker_ids = np.array(sorted(self.workers), dtype=np.int64)
+        return cached
+
     def close_open_segments(self) -> None:
         """End every open segment at the last event: keeps a stopped run's partial trace whole."""
         seg = self.open_segments()
         self._append(seg.task, seg.worker, seg.state, seg.start, seg.end)
         self._open_s[:] = np.where(self._open_s == _NONE, _NONE, _DONE)
+        reconcile_gil(self)
+        self.generation += 1
+
+    def replace_segments(self, task, worker, state, start, end) -> None:
+        """Put these closed segments in place of all of them (a rule such as GIL exclusion rewrote
+        the trace). Views see a new generation and a new count of :attr:`rewrites`."""
+        self._n = 0
+        if len(start) > self._capacity:
+            self._alloc(len(start))
+        self._append(task, worker, state, start, end)
+        self.rewrites += 1
         self.generation += 1
 
     # -- derived lanes -------------------------------------------------
@@ -270,38 +326,51 @@ class Trace:
         """
         seg = self.segments()
         end_run = self.end_ns
-        out: list[tuple[np.ndarray, ...]] = []
-        for wid, info in sorted(self.workers.items()):
-            mask = (seg.worker == wid) & occupies(info.traits.cooperative, seg.state)
-            idx = np.nonzero(mask)[0]
-            if not len(idx):
-                continue
-            idx = idx[np.argsort(seg.start[idx], kind="stable")]
-            start, end = seg.start[idx], seg.end[idx]
-            # Idle: from one occupation's end to the next one's start.
-            reach = np.maximum.accumulate(end)
-            gap_start = reach[:-1]
-            gap_end = start[1:]
-            gaps = gap_end > gap_start
-            idle_start, idle_end = gap_start[gaps], gap_end[gaps]
-            if info.traits.long_lived and end_run > reach[-1]:
-                idle_start = np.append(idle_start, reach[-1])
-                idle_end = np.append(idle_end, end_run)
-            k, m = len(idx), len(idle_start)
-            out.append(
-                (
-                    np.concatenate([seg.task[idx], np.full(m, -1, np.int32)]),
-                    np.full(k + m, wid, np.int64),
-                    np.concatenate([seg.state[idx], np.full(m, _IDLE, np.uint8)]),
-                    np.concatenate([start, idle_start]),
-                    np.concatenate([end, idle_end]),
-                )
+        # One pass over every segment, not one scan per worker: a run may have 20,000 workers.
+        ids = np.array(sorted(self.workers), dtype=np.int64)
+        if not len(ids) or not len(seg):
+            return _empty_segments()
+        traits = [self.workers[int(w)].traits for w in ids]
+        cooperative = np.array([t.cooperative for t in traits], dtype=bool)
+        long_lived = np.array([t.long_lived for t in traits], dtype=bool)
+        pos = np.minimum(np.searchsorted(ids, seg.worker), len(ids) - 1)
+        listed = ids[pos] == seg.worker
+        occupied = listed & np.where(cooperative[pos], occupies(True, seg.state), occupies(False, seg.state))
+        idx = np.nonzero(occupied)[0]
+        if not len(idx):
+            return _empty_segments()
+        # By worker, then start; ties keep their order in the trace (as a stable sort would).
+        idx = idx[np.lexsort((seg.start[idx], pos[idx]))]
+        lane = pos[idx]
+        start, end = seg.start[idx], seg.end[idx]
+        # Each lane's running furthest end, in one accumulate: rank the ends, and lift each lane
+        # above the ones before it so the running maximum never carries from one lane into the next.
+        ends, end_rank = np.unique(end, return_inverse=True)
+        lifted = lane.astype(np.int64) * len(ends) + end_rank.reshape(-1)
+        reach = ends[np.maximum.accumulate(lifted) - lane.astype(np.int64) * len(ends)]
+        n = len(idx)
+        same = lane[1:] == lane[:-1]
+        # Idle: from one occupation's end to the next one's start, on the same lane.
+        gaps = np.nonzero(same & (start[1:] > reach[:-1]))[0]
+        last = np.nonzero(np.append(~same, True))[0]  # each lane's final occupation
+        tail = last[long_lived[lane[last]] & (end_run > reach[last])]
+        k_gap, k_tail = len(gaps), len(tail)
+        # Per lane: its occupations (section 0), then its idle gaps and the idle tail (section 1).
+        order = np.lexsort(
+            (
+                np.concatenate([np.arange(n), gaps + 1, np.full(k_tail, n)]),
+                np.concatenate([np.zeros(n, np.int8), np.ones(k_gap + k_tail, np.int8)]),
+                np.concatenate([lane, lane[gaps + 1], lane[tail]]),
             )
-        if not out:
-            empty = np.empty(0, np.int64)
-            return Segments(empty.astype(np.int32), empty, empty.astype(np.uint8), empty, empty)
-        cols = [np.concatenate(c) for c in zip(*out, strict=False)]
-        return Segments(*cols)
+        )
+        lanes = np.concatenate([lane, lane[gaps + 1], lane[tail]])[order]
+        return Segments(
+            np.concatenate([seg.task[idx], np.full(k_gap + k_tail, -1, np.int32)])[order],
+            ids[lanes],
+            np.concatenate([seg.state[idx], np.full(k_gap + k_tail, _IDLE, np.uint8)])[order],
+            np.concatenate([start, reach[gaps], reach[tail]])[order],
+            np.concatenate([end, start[gaps + 1], np.full(k_tail, end_run, np.int64)])[order],
+        )
 
     # -- persistence support -------------------------------------------
     @classmethod
@@ -328,10 +397,16 @@ class Trace:
         trace.finished = np.asarray(finished, dtype=np.int64).copy()
         trace._open_s[:] = _DONE
         trace._last_t = int(columns["end"].max()) if n else 0
+        reconcile_gil(trace)  # runs saved before the rule: a no-op on those saved after it
         return trace
 
     def worker_records(self) -> list[dict[str, Any]]:
         return [dict(id=w.id, kind=w.kind, name=w.name, pid=w.pid) for w in self.workers.values()]
+
+
+def _empty_segments() -> Segments:
+    empty = np.empty(0, np.int64)
+    return Segments(empty.astype(np.int32), empty, empty.astype(np.uint8), empty, empty)
 
 
 def worker_labels(trace: Trace) -> dict[int, str]:

@@ -7,13 +7,16 @@ Python 3.9, without :mod:`tomllib`) receives plain, trusted JSON.
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._text import printable, shown
 from ..errors import ScenarioError
 from ..probe.models import MODELS, model_names, spec_of
+from ..wire import worker_kind
 
 STEP_KINDS = {
     "cpu": "ms of pure-Python work that holds the GIL",
@@ -21,6 +24,7 @@ STEP_KINDS = {
     "io": "ms of cooperative waiting (sleep / asyncio.sleep)",
     "net": "round trips to a loopback echo peer",
     "block": "ms of a blocking time.sleep, even inside a coroutine",
+    "lock": "ms of pure-Python work holding the scenario's one shared lock (waiting for it is blocked)",
 }
 #: Tasks in one scenario, all groups together.
 MAX_TASKS = 20_000
@@ -33,6 +37,10 @@ MAX_STEP_MS = 600_000
 #: the trace would not fit comfortably in memory on an ordinary machine.
 MAX_STEP_EXECUTIONS = 5_000_000
 MAX_SWITCH_INTERVAL_MS = 1_000.0
+#: CPython keeps the switch interval in whole microseconds: less than one becomes 0.
+MIN_SWITCH_INTERVAL_MS = 0.001
+#: Open files a probe (and the echo peer) needs besides one socket per connection.
+FD_MARGIN = 64
 
 _TOP_KEYS = {"name", "description", "run", "groups"}
 _RUN_KEYS = {"model", "switch_interval_ms", "pool_size", "peer_delay_ms"}
@@ -88,10 +96,12 @@ class Scenario:
                 )
         return out
 
-    def check_run(self, model: str, pool_size: int | None) -> None:
+    def check_run(self, model: str, pool_size: int | None, fd_limit: int | None = None) -> None:
         """Refuse settings the model's spec does not allow, before anything starts.
 
-        ``pool_size`` is ignored for a model without a pool.
+        ``pool_size`` is ignored for a model without a pool. ``fd_limit`` is the
+        open-file limit the probe will have (default: this process's hard limit,
+        which the probe and the echo peer raise their own to).
         """
         spec = spec_of(model)
         if spec.max_tasks is not None and self.task_count > spec.max_tasks:
@@ -104,6 +114,39 @@ class Scenario:
         limit = spec.max_pool_size
         if spec.has_pool and pool_size is not None and limit is not None and pool_size > limit:
             raise ScenarioError(f"{self.source}: [run].pool_size for {model} must be at most {limit}, got {pool_size}")
+        sockets = self.connections(model, pool_size)
+        files = fd_limit if fd_limit is not None else open_file_limit()
+        if sockets and files is not None and sockets + FD_MARGIN > files:
+            raise ScenarioError(
+                f"{self.source}: under {model}, {sockets:,} tasks with net steps hold a connection to the echo "
+                f"peer at once, one open file each; the open-file limit here is {files:,} (RLIMIT_NOFILE, "
+                f"ulimit -n): use at most {max(files - FD_MARGIN, 0):,} such tasks, or a pool model"
+            )
+
+    def connections(self, model: str, pool_size: int | None) -> int:
+        """How many connections to the echo peer the probe holds at once under ``model``.
+
+        A coroutine or a thread of its own per task keeps one per task; a pool's worker one per worker.
+        """
+        net_tasks = sum(g.count for g in self.groups if "net" in g.kinds)
+        if not net_tasks:
+            return 0
+        spec = spec_of(model)
+        place = worker_kind(spec.step_places.get("net", ""))
+        if place.cooperative or place.per_task:
+            return net_tasks
+        workers = (pool_size or spec.default_pool_size(os.cpu_count() or 1) or 1) if spec.has_pool else 1
+        return min(net_tasks, workers)
+
+
+def open_file_limit() -> int | None:
+    """The most files a probe can open: the hard RLIMIT_NOFILE (it raises its soft limit to it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 65_536 if hard == resource.RLIM_INFINITY else int(hard)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -125,7 +168,11 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+        raise ScenarioError(f"{source}: not valid TOML: {printable(exc)}") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise ScenarioError(f"{source}: not valid TOML: {printable(exc)}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     v = _Validator(source)
     v.keys(data, _TOP_KEYS, "the top level")
     name = v.text(data.get("name", Path(source).stem), "name")
@@ -135,11 +182,11 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         v.fail("[run]", "must be a table", run)
     v.keys(run, _RUN_KEYS, "[run]")
     model = run.get("model")
-    if model is not None and model not in MODELS:
+    if model is not None and (not isinstance(model, str) or model not in MODELS):
         v.fail("[run].model", f"must be one of {', '.join(model_names())}", model)
     switch = run.get("switch_interval_ms")
     if switch is not None:
-        switch = v.number(switch, "[run].switch_interval_ms", 0.0, MAX_SWITCH_INTERVAL_MS, open_low=True)
+        switch = v.number(switch, "[run].switch_interval_ms", MIN_SWITCH_INTERVAL_MS, MAX_SWITCH_INTERVAL_MS)
     pool = run.get("pool_size")
     if pool is not None:
         pool = v.integer(pool, "[run].pool_size", 1, MAX_POOL)
@@ -172,7 +219,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
                 v.fail(swhere, "must be a table with exactly one of " + ", ".join(STEP_KINDS), step)
             ((kind, amount),) = step.items()
             if kind not in STEP_KINDS:
-                v.fail(swhere, f"has unknown step kind {kind!r}; allowed: {', '.join(STEP_KINDS)}", None, show=False)
+                v.fail(
+                    swhere, f"has unknown step kind {shown(kind)}; allowed: {', '.join(STEP_KINDS)}", None, show=False
+                )
             if kind == "net":
                 amount = v.integer(amount, f"{swhere}.net", 1, MAX_REPEAT)
             else:
@@ -196,13 +245,15 @@ class _Validator:
         self.source = source
 
     def fail(self, where: str, rule: str, got: Any, show: bool = True) -> None:
-        suffix = f", got {got!r}" if show else ""
+        suffix = f", got {shown(got)}" if show else ""
         raise ScenarioError(f"{self.source}: {where} {rule}{suffix}")
 
     def keys(self, table: dict, allowed: set[str], where: str) -> None:
         for key in table:
             if key not in allowed:
-                self.fail(where, f"has unknown key {key!r}; allowed: {', '.join(sorted(allowed))}", None, show=False)
+                self.fail(
+                    where, f"has unknown key {shown(key)}; allowed: {', '.join(sorted(allowed))}", None, show=False
+                )
 
     def text(self, value: Any, where: str, allow_empty: bool = False) -> str:
         if not isinstance(value, str) or (not allow_empty and not value.strip()):
@@ -215,7 +266,9 @@ class _Validator:
         return value
 
     def number(self, value: Any, where: str, low: float, high: float, open_low: bool = False) -> float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        # Compare before any float(): a 400-digit integer is a fine int but overflows a float.
+        ok = ok and (isinstance(value, int) or math.isfinite(value))
         if ok:
             ok = (value > low if open_low else value >= low) and value <= high
         if not ok:

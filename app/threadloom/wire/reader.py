@@ -74,7 +74,7 @@ class FrameDecoder:
             else:
                 try:
                     record = json.loads(payload)
-                except ValueError:
+                except (ValueError, RecursionError):  # not JSON, or nested past what json can parse
                     self._garbage(payload)
                 if not isinstance(record, dict) or "type" not in record:
                     self._garbage(payload)
@@ -100,5 +100,5 @@ class FrameDecoder:
 
     def _garbage(self, data) -> None:
         sample = bytes(data[:60]).decode("utf-8", "replace").strip().splitlines()
-        shown = sample[0] if sample else ""
+        shown = sample[0] if sample else ""  # quoted with !r below: control characters come out escaped
         raise WireFormatError(f"{self._source} printed something that is not a Threadloom event stream: {shown!r}")
