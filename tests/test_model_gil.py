@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
-from threadloom.model import STATES, Trace
-from threadloom.model.gil import GIL_MODE_TEXT, GIL_NONE, GIL_ONE, GIL_PER_PROCESS, gil_mode, gil_runs, holder_at
+from threadloom.model import STATES, Trace, compute_metrics
+from threadloom.model.gil import (
+    GIL_MODE_TEXT,
+    GIL_NONE,
+    GIL_ONE,
+    GIL_PER_PROCESS,
+    exclude_gil,
+    gil_mode,
+    gil_runs,
+    holder_at,
+    reconcile_gil,
+)
 from threadloom.model.occupancy import WorkerTable, occupies
+from threadloom.viewmodel.instant import snapshot_at
 from threadloom.viewmodel.lanes import Band
 from threadloom.wire import TASK_DONE, WORKER_LOOP, WORKER_POOL_THREAD, WORKER_PROCESS, WORKER_THREAD
 
@@ -191,3 +204,225 @@ def test_the_timeline_worker_row_follows_the_same_rule():
         assert [STATES[s] for s in workers.values[np.argsort(workers.start)].tolist()] == drawn, kind
         # The idle backdrop runs from the first occupation to the end of the run (both workers live that long).
         assert [(x0, x1) for _, _, x0, x1 in band.idle_spans(rows)] == [(0.0, 50.0)]
+
+
+# -- GIL exclusion -----------------------------------------------------------------------------
+
+US = 1_000  # ns
+#: A convoy written by hand: task 0 crunches from 0 to 30 ms in one running segment (its probe saw
+#: no gap over the threshold); task 1 makes round trips whose replies resume it at 5, 15 and 25 ms
+#: for 5 us each (running after a ready after io: measured at both ends).
+CONVOY = (
+    (0, 0, 0, S["running"]),
+    (30, 0, 0, TASK_DONE),
+    (0, 1, 1, S["running"]),
+    (0.01, 1, 1, S["io"]),
+    (4, 1, 1, S["ready"]),
+    (5, 1, 1, S["running"]),
+    (5.005, 1, 1, S["io"]),
+    (14, 1, 1, S["ready"]),
+    (15, 1, 1, S["running"]),
+    (15.005, 1, 1, S["io"]),
+    (25, 1, 1, S["running"]),  # the reply found the GIL free: no ready
+    (25.005, 1, 1, TASK_DONE),
+)
+
+
+def _convoy(model: str = "threads", kind: str = WORKER_THREAD, finish: bool = True, **header) -> Trace:
+    header = {"gap_threshold_ns": 200 * US, "groups": {"g": ["cpu", "net"]}, **header}
+    trace = _trace(model, [(0, kind), (1, kind)], n_tasks=2, **header)
+    trace.add_events(_events(*CONVOY))
+    if finish:
+        trace.apply_record({"type": "trailer", "makespan_ns": 30 * MS})
+    return trace
+
+
+def _task_segments(trace: Trace, task: int) -> list[tuple[str, float, float]]:
+    seg = trace.segments()
+    idx = np.flatnonzero(seg.task == task)
+    idx = idx[np.argsort(seg.start[idx], kind="stable")]
+    return [(STATES[int(seg.state[i])], seg.start[i] / MS, seg.end[i] / MS) for i in idx.tolist()]
+
+
+def _totals(trace: Trace) -> dict[tuple[int, str], int]:
+    seg = trace.segments()
+    out: dict[tuple[int, str], int] = {}
+    for t, s, a, b in zip(seg.task.tolist(), seg.state.tolist(), seg.start.tolist(), seg.end.tolist(), strict=True):
+        out[(t, STATES[s])] = out.get((t, STATES[s]), 0) + (b - a)
+    return out
+
+
+def _overlap_ns(trace: Trace, a: int, b: int) -> int:
+    seg = trace.segments()
+    run = seg.state == S["running"]
+    sa, ea = seg.start[run & (seg.task == a)], seg.end[run & (seg.task == a)]
+    sb, eb = seg.start[run & (seg.task == b)], seg.end[run & (seg.task == b)]
+    return int(np.clip(np.minimum(ea[:, None], eb[None, :]) - np.maximum(sa[:, None], sb[None, :]), 0, None).sum())
+
+
+def test_precise_running_stretches_cut_the_crunchers_running_segment_into_ready():
+    live = _convoy(finish=False)
+    before, chatty = _totals(live), _task_segments(live, 1)
+    assert _overlap_ns(live, 0, 1) > 0  # what the probe's stream says: both "running" at 5 ms
+    generation = live.generation
+    live.apply_record({"type": "trailer", "makespan_ns": 30 * MS})  # the run completes: the trace is reconciled
+    assert live.generation > generation + 1 and live.rewrites == 1
+    got = _task_segments(live, 0)
+    assert [s for s, _, _ in got] == ["running", "ready"] * 3 + ["running"]
+    assert got[1] == ("ready", 5.0, 5.005) and got[3] == ("ready", 15.0, 15.005) and got[5] == ("ready", 25.0, 25.005)
+    assert got[0] == ("running", 0.0, 5.0) and got[-1] == ("running", 25.005, 30.0)
+    # The first 10 us of task 1 ran before any wait (its start is not measured the same way): not a cutter.
+    # Only the precise stretches cut; task 1 itself is untouched.
+    assert _task_segments(live, 1) == chatty
+    # A cut moves time from running to ready; each task's segments still tile its time, in order.
+    after = _totals(live)
+    for task in (0, 1):
+        assert after.get((task, "running"), 0) + after.get((task, "ready"), 0) == before.get(
+            (task, "running"), 0
+        ) + before.get((task, "ready"), 0)
+    assert after[(0, "ready")] == 3 * 5 * US
+    for task in (0, 1):
+        segs = _task_segments(live, task)
+        assert all(a[2] == b[1] for a, b in itertools.pairwise(segs)), task
+    assert _overlap_ns(live, 0, 1) == 10 * US  # only the unmeasured start overlaps
+
+
+def test_the_reconciled_trace_feeds_the_gil_lane_and_the_median_slice():
+    seg = _convoy().segments()
+    run = seg.state == S["running"]
+    _, _, handoffs, _ = gil_runs(seg.start[run], seg.end[run], seg.task[run], seg.worker[run])
+    # 1 -> 0 at 5.005 ms, then 0 -> 1 and back at 15 and 25 ms (5 us apart), plus the unmeasured
+    # start, where task 1 is drawn after task 0 and so holds the lane until 5.005 ms.
+    assert handoffs.tolist() == [0, 5_005_000, 15_000_000, 15_005_000, 25_000_000, 25_005_000]
+    # The cruncher's slices are 5, 10, 10 and 5 ms (not one 30 ms slice).
+    assert compute_metrics(_convoy()).median_running_slice_ms == pytest.approx(7.5, abs=0.01)
+
+
+def test_without_a_gil_nothing_is_cut():
+    trace = _convoy(gil_enabled=False)
+    assert gil_mode(trace) == GIL_NONE and trace.rewrites == 0
+    assert [s for s, _, _ in _task_segments(trace, 0)] == ["running"]
+    assert not reconcile_gil(trace)
+
+
+def test_processes_with_a_gil_of_their_own_cut_nothing():
+    trace = _convoy("process-pool", WORKER_PROCESS)
+    assert gil_mode(trace) == GIL_PER_PROCESS and trace.rewrites == 0
+    assert [s for s, _, _ in _task_segments(trace, 0)] == ["running"]
+    # A model with threads and processes: only the threads share the GIL.
+    mixed = _trace("from-the-future", [(0, WORKER_PROCESS), (1, WORKER_THREAD)], n_tasks=2, gap_threshold_ns=200 * US)
+    mixed.add_events(_events(*CONVOY))
+    mixed.apply_record({"type": "trailer", "makespan_ns": 30 * MS})
+    assert gil_mode(mixed) == GIL_ONE
+    assert [s for s, _, _ in _task_segments(mixed, 0)] == ["running"]
+
+
+def test_reconciling_is_idempotent_and_saved_runs_are_reconciled_when_read():
+    trace = _convoy()
+    snapshot = [a.copy() for a in trace.segments()]
+    generation = trace.generation
+    assert not reconcile_gil(trace)
+    assert trace.generation == generation and trace.rewrites == 1
+    assert all(np.array_equal(a, b) for a, b in zip(snapshot, trace.segments(), strict=True))
+    # A run saved before this rule existed: its segments are cut when it is read back...
+    raw = _convoy(finish=False)
+    columns = dict(zip(("task", "worker", "state", "start", "end"), raw.segments(), strict=True))
+    header = {k: v for k, v in raw.header.items() if k != "type"}
+    read = Trace.from_arrays(
+        header, {"makespan_ns": 30 * MS}, raw.worker_records(), columns, raw.submitted, raw.finished
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(snapshot, read.segments(), strict=True))
+    # ...and one saved after it reads back as it was.
+    columns = dict(zip(("task", "worker", "state", "start", "end"), trace.segments(), strict=True))
+    again = Trace.from_arrays(header, trace.trailer, trace.worker_records(), columns, trace.submitted, trace.finished)
+    assert again.rewrites == 0
+    assert all(np.array_equal(a, b) for a, b in zip(snapshot, again.segments(), strict=True))
+
+
+def test_a_stopped_run_is_reconciled_when_its_open_segments_close():
+    trace = _convoy(finish=False)
+    trace.close_open_segments()
+    assert [s for s, _, _ in _task_segments(trace, 0)] == ["running", "ready"] * 3 + ["running"]
+
+
+def _cols(*rows: tuple[int, str, float, float]) -> tuple[np.ndarray, ...]:
+    """(task, state, start us, end us) rows as segment columns, each task on its own worker."""
+    task = np.array([r[0] for r in rows], np.int32)
+    state = np.array([S[r[1]] for r in rows], np.uint8)
+    start = np.array([round(r[2] * US) for r in rows], np.int64)
+    end = np.array([round(r[3] * US) for r in rows], np.int64)
+    return task, task.astype(np.int64), state, start, end
+
+
+def test_long_or_unmeasured_running_stretches_do_not_cut():
+    cols = _cols(
+        (0, "running", 0, 1000),
+        # Resumed after a wait, but for 300 us: longer than the gap threshold, so it may hold
+        # CPU-bound work with GIL losses of its own below the threshold.
+        (1, "io", 0, 100),
+        (1, "ready", 100, 200),
+        (1, "running", 200, 500),
+        # Running after running work (a slice boundary inside a cpu step): its start is estimated.
+        (2, "running", 500, 600),
+        (2, "ready", 600, 650),
+        (2, "running", 650, 660),
+    )
+    assert exclude_gil(*cols, shared=np.ones(7, bool), longest_ns=200 * US) is None
+
+
+def test_overlapping_precise_stretches_merge_into_one_cut_and_stay_whole_themselves():
+    cols = _cols(
+        (0, "running", 0, 1000),
+        (1, "io", 0, 100),
+        (1, "running", 100, 110),  # straight after a wait
+        (2, "blocked", 0, 105),
+        (2, "ready", 105, 108),
+        (2, "running", 108, 120),  # overlaps task 1's by 2 us: both stay
+        (3, "queued", 0, 500),
+        (3, "running", 500, 520),  # a pool thread took the task at 500
+    )
+    task, _, state, start, end = exclude_gil(*cols, shared=np.ones(8, bool), longest_ns=200 * US)
+    pieces = [(int(t), STATES[int(s)], a / US, b / US) for t, s, a, b in zip(task, state, start, end, strict=True)]
+    assert pieces[:5] == [
+        (0, "running", 0, 100),
+        (0, "ready", 100, 120),
+        (0, "running", 120, 500),
+        (0, "ready", 500, 520),
+        (0, "running", 520, 1000),
+    ]
+    assert pieces[5:] == [(t, s, a, b) for t, s, a, b in zip(*_rows_of(cols), strict=True)][1:]
+    # Segments of workers outside the GIL are neither cut nor cutters.
+    shared = np.array([False] + [True] * 7)
+    assert exclude_gil(*cols, shared=shared, longest_ns=200 * US) is None
+
+
+def _rows_of(cols):
+    task, _, state, start, end = cols
+    return task.tolist(), [STATES[s] for s in state.tolist()], (start / US).tolist(), (end / US).tolist()
+
+
+def test_the_timeline_reloads_a_band_whose_trace_was_reconciled():
+    live = _convoy(finish=False)
+    band, rows = Band(live, "x", 0), []
+    band.lay_out(rows, 0.0, compare=False)
+    band.load(full=True)
+    live.apply_record({"type": "trailer", "makespan_ns": 30 * MS})
+    assert not band.layout_changed() and band.generation != live.generation
+    caught_up, updates = band.load(full=False)
+    assert caught_up
+    tasks = next(u for u in updates if u.kind == "tasks")
+    gil = next(u for u in updates if u.kind == "gil")
+    # Drawn again from the start, with the cut segments (not the old ones plus a tail).
+    assert tasks.replace and gil.replace and len(tasks.start) == len(live)
+    assert len(band.handoffs) == 6
+
+
+def test_the_scheduler_says_who_holds_the_gil_from_the_reconciled_trace():
+    trace = _convoy()
+    # At 10 ms the cruncher has held the GIL since the reply at 5 ms handed it back, not since 0.
+    holder = snapshot_at(trace, 10 * MS).gil_holder
+    assert holder is not None and holder.id == 0 and holder.since_ns == 5_005_000
+    # During a reply, the chatty thread holds it and the cruncher is ready.
+    snap = snapshot_at(trace, 15 * MS + 2 * US)
+    assert snap.gil_holder is not None and snap.gil_holder.id == 1
+    assert {t.id: t.state for t in snap.tasks}[0] == "ready"

@@ -1,6 +1,7 @@
-"""Take the README's screenshots from the real app, offscreen: live, after, replay, compare and dark.
+"""Take the README's screenshots from the real app, offscreen: live, after, replay, compare and dark,
+and docs/how-it-measures.md's convoy hand-offs (``--gil`` takes only that one).
 
-    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUTDIR]
+    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUTDIR] [--gil]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from threadloom.ui.app import make_app
 from threadloom.ui.window import MainWindow
 
 SIZE = (1600, 900)
+SMALL = (1024, 700)
 
 
 def _interesting_instant(trace, waiter_group: str) -> float:
@@ -46,12 +48,55 @@ async def _settle(seconds: float = 0.4) -> None:
     await asyncio.sleep(seconds)
 
 
-async def shoot(out: Path) -> None:
+def _handoff_window(trace, width_ms: float = 30.0) -> float:
+    """Where a ``width_ms`` window holds the most replies that cut the cruncher's running short.
+
+    A cut is a ``ready`` of the cruncher shorter than the gap threshold: GIL exclusion put it
+    there, where the chatty thread held the GIL for microseconds.
+    """
+    seg = trace.segments()
+    crunch = np.isin(seg.task, [t.id for t in trace.tasks if t.group == "crunch"])
+    gap = int(trace.header.get("gap_threshold_ns", 200_000))
+    cut = crunch & (seg.state == STATES.index("ready")) & (seg.end - seg.start < gap)
+    times = np.sort(seg.start[cut]) / 1e6
+    if not len(times):
+        return 0.0
+    counts = np.searchsorted(times, times + width_ms) - np.arange(len(times))
+    k = int(np.argmax(counts))
+    return max(0.0, float(times[k]) - 1.0)
+
+
+async def shoot_gil_handoffs(w: MainWindow, out: Path) -> Path:
+    """The convoy at a 5 ms switch interval, 30 ms of it: each reply takes the GIL for microseconds."""
+    w.select_scenario("convoy")
+    w.set_models(["threads"])
+    traces = await w.run_current()
+    x = _handoff_window(traces[0])
+    w.timeline.set_visible_range_ms(x, x + 30.0)
+    w.set_replay_time(x + 15.0)
+    await _settle(2.0)  # the summary is computed off the GUI thread
+    path = out / "convoy-gil-handoffs.png"
+    w.grab().save(str(path))
+    return path
+
+
+async def _window() -> MainWindow:
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "shots.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
     w.resize(*SIZE)
     w.show()
     await _settle()
+    return w
+
+
+async def shoot_gil_only(out: Path) -> None:
+    w = await _window()
+    await shoot_gil_handoffs(w, out)
+    w.close()
+
+
+async def shoot(out: Path) -> None:
+    w = await _window()
 
     # During a run: a thread pool serving requests, its queue, workers and the GIL, live.
     w.select_scenario("mixed")
@@ -80,6 +125,7 @@ async def shoot(out: Path) -> None:
     w.set_replay_time(t)
     await _settle()
     w.grab().save(str(out / "window-replay.png"))
+    await shoot_gil_handoffs(w, out)
 
     # Compare: sixteen slow calls through a pool of two, then of eight.
     w.select_scenario("pool-starvation")
@@ -101,18 +147,44 @@ async def shoot(out: Path) -> None:
     w.set_replay_time(traces[0].end_ns / 1e6 * 0.3)
     await _settle()
     w.grab().save(str(out / "window-dark.png"))
+
+    # A small screen, 1024x700, in a window opened at that size: the docks shrink and the summary
+    # wraps; light, then dark.
+    w.set_dark(False)
+    w.close()
+    small = QSettings(os.path.join(tempfile.mkdtemp(), "small.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=small)
+    w.resize(*SMALL)
+    w.show()
+    await _settle()
+    w.select_scenario("pool-starvation")
+    w.set_models(["thread-pool"])
+    traces = await w.run_current()
+    w.set_replay_time(traces[0].end_ns / 1e6 * 0.45)
+    await _settle()
+    w.grab().save(str(out / "window-small.png"))
+    w.set_dark(True)
+    await _settle()
+    w.grab().save(str(out / "window-small-dark.png"))
     w.set_dark(False)
     w.close()
 
 
 def main() -> int:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    args = [a for a in sys.argv[1:] if a != "--gil"]
+    gil_only = len(args) < len(sys.argv) - 1
+    out = Path(args[0]) if args else Path(__file__).resolve().parent
     out.mkdir(parents=True, exist_ok=True)
     app = make_app([])
     app.setQuitOnLastWindowClosed(False)
-    qasync.run(shoot(out))
-    for name in ("live", "after", "replay", "compare", "dark"):
-        print(f"Wrote {out / f'window-{name}.png'}")
+    qasync.run(shoot_gil_only(out) if gil_only else shoot(out))
+    names = (
+        []
+        if gil_only
+        else [f"window-{name}.png" for name in ("live", "after", "replay", "compare", "dark", "small", "small-dark")]
+    )
+    for name in [*names, "convoy-gil-handoffs.png"]:
+        print(f"Wrote {out / name}")
     return 0
 
 

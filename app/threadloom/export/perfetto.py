@@ -5,7 +5,9 @@ task and one holding a track per worker, named with ``M`` metadata events.
 Every segment becomes an ``X`` (complete) event named by its state, with
 ``ts``/``dur`` in microseconds since the run started, so the numbers read in
 Perfetto are the numbers Threadloom shows. The run's settings go into the
-``otherData`` metadata and into each process's name and labels.
+``otherData`` metadata and into each process's name and labels. Where the
+probe's threads share one GIL, the workers process also holds a track named
+"GIL": one slice per stretch a task held it, named by the task.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from .. import __version__
 from ..model import STATES, Trace
+from ..model.gil import GIL_ONE, gil_mode, gil_runs, in_probe_gil
 from ..viewmodel.text import RunSettings
 
 #: chrome://tracing's reserved colour names, so its colours read like Threadloom's (Perfetto picks its own).
@@ -66,6 +69,10 @@ def chrome_trace_json(traces: list[Trace], labels: list[str] | None = None) -> s
         lanes = _without_overlaps(trace.worker_lanes())
         lane_tids = np.array([worker_tid[w] for w in lanes.worker.tolist()], dtype=np.int64)
         _slices(events, workers_pid, lanes, lane_tids, task_names, group_of, worker_names)
+        if gil_mode(trace) == GIL_ONE:
+            gil_tid = _tid(workers_pid, len(worker_ids))
+            _thread(events, workers_pid, gil_tid, "GIL", -1)
+            _gil_slices(events, workers_pid, gil_tid, gil_stretches(trace, seg), task_names, group_of)
 
     other = {
         "generator": f"Threadloom {__version__}",
@@ -164,3 +171,36 @@ def _without_overlaps(lanes):
     start = np.where(same, np.maximum(start, prev_reach), start)
     keep = end > start
     return type(lanes)(task[keep], worker[keep], state[keep], start[keep], end[keep])
+
+
+def gil_stretches(trace: Trace, seg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(start, end, task)`` of each stretch one task held the probe's GIL, in order, none overlapping.
+
+    From the GIL lane (:func:`threadloom.model.gil.gil_runs` over ``running`` segments on workers
+    that share the GIL): a stretch ends where another task takes the GIL or where nobody holds it.
+    Where two stretches overlap by a few microseconds (measured hand-offs), the later one starts
+    where the earlier one ends.
+    """
+    run = (seg.state == STATES.index("running")) & in_probe_gil(trace, seg.worker) & (seg.end > seg.start)
+    (start, end, task, _), _, _, _ = gil_runs(seg.start[run], seg.end[run], seg.task[run], seg.worker[run])
+    if not len(start):
+        return start, end, task
+    reach = np.maximum.accumulate(end)
+    new = np.ones(len(start), dtype=bool)
+    new[1:] = (task[1:] != task[:-1]) | (start[1:] > reach[:-1])
+    heads = np.flatnonzero(new)
+    s = start[heads]
+    e = reach[np.append(heads[1:] - 1, len(start) - 1)]
+    s[1:] = np.maximum(s[1:], e[:-1])
+    keep = e > s
+    return s[keep], e[keep], task[heads][keep]
+
+
+def _gil_slices(events: list[str], pid: int, tid: int, stretches, task_names: list[str], group_of: list[str]) -> None:
+    start, end, task = stretches
+    for ts, dur, t in zip((start / 1e3).tolist(), ((end - start) / 1e3).tolist(), task.tolist(), strict=True):
+        name = json.dumps(task_names[t])
+        events.append(
+            f'{{"ph":"X","name":{name},"cat":"gil","cname":"thread_state_running","pid":{pid},'
+            f'"tid":{tid},"ts":{ts:.3f},"dur":{dur:.3f},"args":{{"holder":{name},"group":{json.dumps(group_of[t])}}}}}'
+        )

@@ -170,6 +170,7 @@ class Band:
     gil_mode: str = GIL_ONE
     generation: int = -1
     n_seen: int = 0
+    rewrites: int = 0  # the trace's rewrites when its segments were last packed from the start
     n_tasks: int = 0
     n_workers: int = 0
     busy_from: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ms, per worker: first occupation
@@ -294,16 +295,20 @@ class Band:
         """Pack the band's segments: all of them, or (``full=False``) only those added since last time,
         at most ``budget`` of them. Returns whether the band has caught up with its trace, and what to draw.
 
-        Closed segments only ever get appended to a trace, so a live refresh packs just the new tail
+        Closed segments get appended to a live trace, so a live refresh packs just the new tail
         into the task rows, worker rows and GIL lane; the few open segments are redrawn each time.
+        A trace whose segments were rewritten (GIL exclusion, when the run completes) is packed
+        again from the start.
         """
         trace = self.trace
         seg = trace.segments()
         total = len(seg)
-        first = 0 if full or total < self.n_seen else self.n_seen
+        rewritten = trace.rewrites != self.rewrites
+        first = 0 if full or rewritten or total < self.n_seen else self.n_seen
         n = total if budget is None else min(total, first + budget)
         replace = first == 0
         if replace:
+            self.rewrites = trace.rewrites
             self.busy_from = np.full(len(self.workers), np.inf)
             self.busy_to = np.full(len(self.workers), -np.inf)
         tail = slice(first, n)
@@ -390,7 +395,9 @@ class Band:
             base, (times_tail,) = handoffs.tail()
             if not len(times_tail) or float(cols[0][0]) < float(times_tail[0]):
                 base, (times_tail,) = 0, handoffs.view()
-            handoffs.truncate(base + int(np.searchsorted(times_tail, float(cols[0][0]), "left")))
+            # Kept segments may start at the same instant as the first re-derived one (cut pieces
+            # resume together): their hand-offs at that instant stay, later ones are derived again.
+            handoffs.truncate(base + int(np.searchsorted(times_tail, float(cols[0][0]), "right")))
         lane.truncate(first)
         lane.extend(*cols, shade, index)
         handoffs.extend(times)
