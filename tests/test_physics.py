@@ -139,6 +139,37 @@ def test_convoy_effect_and_the_switch_interval():
     holds_within_attempts(measure)
 
 
+# The convoy preset's slow server (1 ms): every reply waits for the cruncher's switch interval.
+SLOW_PEER_CONVOY = "[run]\npeer_delay_ms = 1\n" + CRUNCHER + CONVOY
+
+
+def _running_overlap_share(trace) -> float:
+    """Total overlap of the two tasks' ``running`` segments, over the shorter one's running time."""
+    seg = trace.segments()
+    run = seg.state == STATE_CODES["running"]
+    (s0, e0), (s1, e1) = ((seg.start[run & (seg.task == t)], seg.end[run & (seg.task == t)]) for t in (0, 1))
+    overlap = sum(
+        int(np.clip(np.minimum(e0, b) - np.maximum(s0, a), 0, None).sum()) for a, b in zip(s1, e1, strict=True)
+    )
+    return overlap / max(1, min(int((e0 - s0).sum()), int((e1 - s1).sum())))
+
+
+def test_one_thread_holds_the_gil_at_a_time_and_the_crunchers_slices_follow_the_switch_interval():
+    def measure():
+        trace, m = run(SLOW_PEER_CONVOY, "threads", switch_interval_ms=5)
+        # Each reply takes the GIL for microseconds, then the cruncher has it again: its slices
+        # end at every round trip, about one switch interval (plus the reply's wait) apart,
+        # not one unbroken slice of the whole run.
+        s = m.median_running_slice_ms
+        assert s is not None and 0.5 < s / 5.0 < 3.0, f"the cruncher's median slice at 5 ms: {s} ms"
+        # The two threads never both run Python: their running segments barely overlap.
+        share = _running_overlap_share(trace)
+        assert share < 0.10, f"running segments overlap for {share:.1%} of the chatty thread's running time"
+        return s, share
+
+    holds_within_attempts(measure)
+
+
 BLOCKING = """
 [[groups]]
 name = "ticker"
@@ -195,5 +226,83 @@ def test_running_slices_follow_the_switch_interval():
         assert 0.5 < s10 / 10.0 < 2.5, f"median slice at 10 ms: {s10}"
         assert s10 > 1.8 * s1, f"slices should grow with the switch interval: {s1} -> {s10}"
         assert at1.switch_interval_ms == 1.0 and at10.switch_interval_ms == 10.0
+
+    holds_within_attempts(measure)
+
+
+# -- memory, locks and per-operation latency (issue 9) -------------------------
+
+WAITERS = """
+[[groups]]
+name = "wait"
+count = 1000
+steps = [{ io = 300 }]
+"""
+
+
+def test_a_thousand_threads_cost_more_memory_than_a_thousand_coroutines():
+    def measure():
+        _, threads = run(WAITERS, "threads")
+        _, coroutines = run(WAITERS, "asyncio")
+        added = {m.model: m.peak_rss_mb - m.baseline_rss_mb for m in (threads, coroutines)}
+        # About 15 KB per waiting thread (its stack's touched pages, its thread
+        # state) against about 3 KB per waiting coroutine on this machine.
+        assert added["threads"] > 3 * added["asyncio"], f"memory the tasks added, MB: {added}"
+        assert added["asyncio"] > 0, f"a thousand coroutines take some memory: {added}"
+        return added
+
+    holds_within_attempts(measure)
+
+
+LOCKERS = """
+[[groups]]
+name = "locker"
+count = 4
+steps = [{ lock = 100 }]
+"""
+
+
+@pytest.mark.parametrize(("model", "pool_size"), [("threads", None), ("process-pool", 4)])
+def test_one_lock_serialises_its_holders(model, pool_size):
+    def measure():
+        _, m = run(LOCKERS, model, pool_size=pool_size)
+        # Four holders one after another, even with a process (and a GIL) each...
+        assert m.makespan_ms >= 350, f"four lock = 100 steps under {model}: {m.makespan_ms:.0f} ms"
+        # ...and the three that waited for it were blocked for about 100 + 200 + 300 ms.
+        assert m.state_ms["blocked"] >= 300, f"blocked under {model}: {m.state_ms['blocked']:.0f} ms"
+        assert m.groups["locker"].op_latency_ms["lock"].count == 4
+
+    holds_within_attempts(measure)
+
+
+# A server that answers in 0.2 ms: long enough for the cruncher to wake and take
+# the GIL first even on a busy machine, so every reply waits for it.
+SMALL_CONVOY = """
+[run]
+peer_delay_ms = 0.2
+
+[[groups]]
+name = "crunch"
+count = 1
+steps = [{ cpu = 600 }]
+
+[[groups]]
+name = "chatty"
+count = 1
+repeat = 100
+steps = [{ net = 1 }]
+"""
+
+
+def test_round_trip_latency_follows_the_switch_interval():
+    def measure():
+        _, slow = run(SMALL_CONVOY, "threads", switch_interval_ms=5)
+        _, fast = run(SMALL_CONVOY, "threads", switch_interval_ms=0.5)
+        trips = {m.switch_interval_ms: m.groups["chatty"].op_latency_ms["net"] for m in (slow, fast)}
+        assert trips[5.0].count == trips[0.5].count == 100, "one operation per round trip"
+        # Each reply waits for the cruncher's switch interval: about 5.5 ms against 0.9 ms here.
+        ratio = trips[5.0].p50 / trips[0.5].p50
+        assert ratio > 3, f"round trip p50 at 5 ms vs 0.5 ms: {trips[5.0].p50:.2f} / {trips[0.5].p50:.2f} ms"
+        return ratio
 
     holds_within_attempts(measure)

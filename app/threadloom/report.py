@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from .model import RunMetrics
-from .viewmodel.text import RunSettings, count, megabytes, metric_ms, uses_pool
+from ._text import printable
+from .model import DISTURBED_AT, RunMetrics
+from .viewmodel.text import (
+    RunSettings,
+    count,
+    disturbance_warning,
+    megabytes,
+    memory_added,
+    metric_ms,
+    uses_pool,
+)
 from .wire import STATE_NAMES
 
 
@@ -35,7 +44,9 @@ def format_run_table(m: RunMetrics) -> str:
         ("waiting in a pool's queue", metric_ms(m.queued_ms)),
         ("CPU utilization", f"{m.cpu_utilization:.0%} of {m.cpu_count} CPUs"),
         ("median running slice", metric_ms(m.median_running_slice_ms)),
-        ("peak memory", megabytes(m.peak_rss_mb)),
+        ("memory (the probe's own)", _memory(m)),
+        *_worker_memory(m),
+        ("other programs' CPU use", _others(m)),
         ("peak threads", count(m.peak_threads)),
         ("context switches", count(m.context_switches)),
         ("time in each state", "  ".join(f"{s} {metric_ms(m.state_ms.get(s, 0.0))}" for s in STATE_NAMES)),
@@ -49,6 +60,45 @@ def format_run_table(m: RunMetrics) -> str:
             f"  {name:<16} {g.count:>5}  {metric_ms(g.latency_ms.p50):>10} {metric_ms(g.latency_ms.p95):>10} "
             f"{metric_ms(g.latency_ms.p99):>10} {metric_ms(g.ready_ms):>10}"
         )
+    ops = [(name, kind, op) for name, g in m.groups.items() for kind, op in g.op_latency_ms.items()]
+    if ops:
+        lines.append(
+            f"  {'each operation':<16} {'step':>5}  {'count':>7} {'p50':>10} {'p95':>10} {'p99':>10} {'max':>10}"
+        )
+        for name, kind, op in ops:
+            cells = " ".join(f"{metric_ms(v):>10}" for v in (op.p50, op.p95, op.p99, op.max))
+            lines.append(f"  {name:<16} {kind:>5}  {op.count:>7,} {cells}")
     if not m.complete:
         lines.append("  (incomplete: the run did not finish)")
-    return "\n".join(lines) + "\n"
+    # Scenario and group names come from a file: a control character in them is shown escaped.
+    return "\n".join(printable(line, None) for line in lines) + "\n"
+
+
+def _memory(m: RunMetrics) -> str:
+    if m.baseline_rss_mb is None:
+        return f"peak {megabytes(m.peak_rss_mb)}"
+    return f"{memory_added(m.baseline_rss_mb, m.peak_rss_mb)} (peak {megabytes(m.peak_rss_mb)})"
+
+
+def _worker_memory(m: RunMetrics) -> list[tuple[str, str]]:
+    """One row for a process pool's workers: their peaks, and the most one of them added."""
+    peaks = [p.peak_rss_mb for p in m.processes if p.peak_rss_mb is not None]
+    if not peaks:
+        return []
+    added = [p.peak_rss_mb - p.baseline_rss_mb for p in m.processes if None not in (p.peak_rss_mb, p.baseline_rss_mb)]
+    low, high = megabytes(min(peaks)), megabytes(max(peaks))
+    text = f"{len(m.processes)} processes, peak {low if low == high else f'{low} to {high}'} each"
+    if added:
+        text += f", + {megabytes(max(0.0, max(added)))} at most by the tasks"
+    return [("memory of the pool's processes", text)]
+
+
+def _others(m: RunMetrics) -> str:
+    if m.other_cpu_utilization is None:
+        return "-"
+    text = f"{m.other_cpu_utilization:.0%} of {m.cpu_count} CPUs"
+    if m.disturbed:
+        text += (
+            f" ({disturbance_warning(m.other_cpu_utilization, DISTURBED_AT).split(': ')[0]}: timings may be inflated)"
+        )
+    return text

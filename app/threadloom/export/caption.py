@@ -16,8 +16,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import UsageError
-from ..model import Trace
-from ..viewmodel.text import RunSettings, uses_pool
+from ..model import DISTURBED_AT, Trace
+from ..viewmodel.text import RunSettings, disturbance_warning, uses_pool
 
 VIEWS = ("window", "timeline", "scheduler")
 FORMATS = ("png", "svg", "pdf")
@@ -31,7 +31,7 @@ STATE_LEGEND = {
     "native": "native: C code, GIL released",
     "ready": "ready: waits for the GIL/CPU",
     "io": "io: waits on I/O or a timer",
-    "blocked": "blocked: waits on a lock/queue",
+    "blocked": "blocked: a lock or a blocking call",
     "queued": "queued: no worker yet",
     "idle": "idle: worker has nothing to do",
 }
@@ -43,6 +43,8 @@ class Caption:
 
     title: str
     details: str
+    #: "busy machine: ..." when other programs used enough CPU to disturb a run's timings (also in ``details``).
+    warning: str = ""
 
 
 def picture_format(path: str | Path, option: str | None = None) -> str:
@@ -77,9 +79,28 @@ def caption_for(traces: list[Trace], labels: list[str] | None = None, when: date
         parts.append(cpus.pop())
     if any(not t.complete for t in traces):
         parts.append("incomplete run")
+    warning = _disturbance(traces, labels)
+    if warning:
+        parts.append(warning)
     parts.append(_date(when))
     parts.append(f"Threadloom {__version__}")
-    return Caption(title, "  ·  ".join(parts))
+    return Caption(title, "  ·  ".join(parts), warning)
+
+
+def _disturbance(traces: list[Trace], labels: list[str]) -> str:
+    """The busiest run's warning (naming it when there are several), or ""."""
+    shares = []
+    for trace, label in zip(traces, labels, strict=False):
+        share = (trace.trailer or {}).get("other_cpu_utilization")
+        if isinstance(share, (int, float)) and not isinstance(share, bool):
+            shares.append((float(share), label))
+    if not shares:
+        return ""
+    share, label = max(shares)
+    warning = disturbance_warning(share, DISTURBED_AT)
+    if warning and len(traces) > 1:
+        warning += f" ({label})"
+    return warning
 
 
 def _settings(s: RunSettings) -> str:

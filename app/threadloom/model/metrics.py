@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,10 +28,41 @@ class Latency:
 
 
 @dataclass(frozen=True)
+class OpLatency:
+    """Latency of each execution of one step kind in one group (each round trip of a ``net`` step), in ms.
+
+    From the moment the step could start to the moment its code resumed; the
+    probe computes the percentiles (trailer ``op_latency_ns``).
+    """
+
+    count: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+
+@dataclass(frozen=True)
 class GroupMetrics:
     count: int
     latency_ms: Latency
     ready_ms: float
+    #: step kind -> latency of each of its executions in this group.
+    op_latency_ms: dict[str, OpLatency] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProcessMemory:
+    """A pool worker process's own resident memory: before the clock started and at its peak."""
+
+    pid: int
+    baseline_rss_mb: float | None
+    peak_rss_mb: float | None
+
+
+#: ``other_cpu_utilization`` (share of all CPUs other programs used during the run) from which a run's
+#: timings may be disturbed: the summary and the picture caption then say so.
+DISTURBED_AT = 0.15
 
 
 @dataclass(frozen=True)
@@ -51,12 +82,40 @@ class RunMetrics:
     ready_ms: float
     queued_ms: float
     cpu_utilization: float
+    #: The probe's own resident memory: just before the clock started, and its peak during the run.
     peak_rss_mb: float | None
     peak_threads: int | None
     context_switches: int | None
     median_running_slice_ms: float | None
     state_ms: dict[str, float]
     groups: dict[str, GroupMetrics]
+    baseline_rss_mb: float | None = None
+    #: Pool worker processes (process-pool), each with its own memory figures.
+    processes: list[ProcessMemory] = field(default_factory=list)
+    #: Share of all CPUs (0..1) that other programs used during the run; None where unmeasured.
+    other_cpu_utilization: float | None = None
+
+    @property
+    def added_rss_mb(self) -> float | None:
+        """What the tasks added to the probe's memory: peak minus baseline."""
+        if self.peak_rss_mb is None or self.baseline_rss_mb is None:
+            return None
+        return max(0.0, self.peak_rss_mb - self.baseline_rss_mb)
+
+    @property
+    def disturbed(self) -> bool:
+        """Whether other programs used enough CPU during the run to disturb its figures."""
+        return self.other_cpu_utilization is not None and self.other_cpu_utilization >= DISTURBED_AT
+
+    def main_op(self) -> tuple[str, str, OpLatency] | None:
+        """``(group, kind, latency)`` of the step executed most often (the round trips of a convoy, say)."""
+        found = [
+            (op.count, group, kind, op) for group, g in self.groups.items() for kind, op in g.op_latency_ms.items()
+        ]
+        if not found:
+            return None
+        _, group, kind, op = max(found, key=lambda item: item[0])
+        return group, kind, op
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -93,15 +152,17 @@ def compute_metrics(trace: Trace) -> RunMetrics:
     ready_by_task = np.bincount(seg.task[ready], weights=length[ready], minlength=len(trace.tasks))
 
     groups: dict[str, GroupMetrics] = {}
+    ops = _op_latency(trailer.get("op_latency_ns"))
     for name in trace.groups():
         members = task_group == name
         groups[name] = GroupMetrics(
             count=int(members.sum()),
             latency_ms=Latency.of(latencies[members & done]),
             ready_ms=float(ready_by_task[members].sum()) / _NS_PER_MS,
+            op_latency_ms=ops.get(name, {}),
         )
 
-    rss = trailer.get("peak_rss_bytes")
+    rss = _mb(trailer.get("peak_rss_bytes"))
     switches = None
     if "voluntary_switches" in trailer:
         switches = int(trailer["voluntary_switches"]) + int(trailer.get("involuntary_switches", 0))
@@ -119,13 +180,67 @@ def compute_metrics(trace: Trace) -> RunMetrics:
         ready_ms=state_ms["ready"],
         queued_ms=state_ms["queued"],
         cpu_utilization=utilization,
-        peak_rss_mb=None if rss is None else rss / 2**20,
+        peak_rss_mb=rss,
         peak_threads=trailer.get("peak_threads"),
         context_switches=switches,
         median_running_slice_ms=median_running_slice_ms(trace),
         state_ms=state_ms,
         groups=groups,
+        baseline_rss_mb=_mb(trailer.get("baseline_rss_bytes")),
+        processes=_processes(trailer.get("processes")),
+        other_cpu_utilization=_share(trailer.get("other_cpu_utilization")),
     )
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if np.isfinite(value) and value >= 0 else None
+
+
+def _mb(value) -> float | None:
+    number = _number(value)
+    return None if number is None else number / 2**20
+
+
+def _share(value) -> float | None:
+    number = _number(value)
+    return None if number is None else min(1.0, number)
+
+
+def _processes(value) -> list[ProcessMemory]:
+    if not isinstance(value, list):
+        return []
+    out = []
+    for item in value:
+        if isinstance(item, dict) and isinstance(item.get("pid"), int):
+            out.append(
+                ProcessMemory(int(item["pid"]), _mb(item.get("baseline_rss_bytes")), _mb(item.get("peak_rss_bytes")))
+            )
+    return out
+
+
+def _op_latency(value) -> dict[str, dict[str, OpLatency]]:
+    """The trailer's ``op_latency_ns`` ({group: {kind: {count, p50, p95, p99, max}}}) in ms; bad entries dropped."""
+    out: dict[str, dict[str, OpLatency]] = {}
+    if not isinstance(value, dict):
+        return out
+    for group, kinds in value.items():
+        if not isinstance(kinds, dict):
+            continue
+        for kind, figures in kinds.items():
+            if not isinstance(figures, dict):
+                continue
+            count = figures.get("count")
+            ns = [_number(figures.get(k)) for k in ("p50", "p95", "p99", "max")]
+            if not isinstance(count, int) or isinstance(count, bool) or count <= 0 or None in ns:
+                continue
+            out.setdefault(str(group), {})[str(kind)] = OpLatency(count, *(v / _NS_PER_MS for v in ns))
+    return out
 
 
 def median_running_slice_ms(trace: Trace) -> float | None:

@@ -44,6 +44,11 @@ def serve(delay_s: float = 0.0) -> None:
         timeout = None
         if due:
             timeout = max(0.0, (due[0][0] - time.monotonic_ns()) / 1e9)
+            if 0.0 < timeout < 0.001:
+                # epoll rounds timeouts up to whole milliseconds: wait out a
+                # shorter delay precisely, then only look for what arrived.
+                time.sleep(timeout)
+                timeout = 0.0
         for key, _ in sel.select(timeout):
             if key.data is None:
                 conn, _ = listener.accept()

@@ -16,6 +16,7 @@ from threadloom import __version__
 from threadloom.wire import VERSION, encode_json, magic_line
 
 from .echo import raise_fd_limit
+from .gauges import MemoryGauge, cpu_snapshot, other_cpu_utilization
 from .lifeline import watch_stdin
 from .models import MODELS
 from .recorder import Recorder
@@ -33,7 +34,9 @@ class ProbeRun:
         self.config = config
         self._out = out
         self._out_lock = threading.Lock()
-        self.recorder = Recorder(self.write)
+        #: The probe's own resident memory; the recorder's flusher samples it.
+        self.memory = MemoryGauge()
+        self.recorder = Recorder(self.write, memory=self.memory)
         self.model = MODELS[config["model"]]
         self.spec = self.model.SPEC
         cpu_count = os.cpu_count() or 1
@@ -47,6 +50,10 @@ class ProbeRun:
         self.t0: int | None = None
         self._header: dict = {}
         self.peer = None
+        #: pid -> memory figures of each pool worker process (filled by the process-pool model).
+        self.processes: dict = {}
+        self._cpu_at_t0 = None
+        self._cpu_at_end = None
 
     def write(self, frame: bytes) -> None:
         with self._out_lock:
@@ -111,13 +118,20 @@ class ProbeRun:
             self.model.run(self)
         finally:
             t_end = time.monotonic_ns()
+            self._cpu_at_end = cpu_snapshot()
             self.recorder.close()
         if self.t0 is None:
             raise RuntimeError("model %s never called start_clock()" % self.spec.name)
         self.recorder.meta(self._trailer(self.t0, t_end))
 
     def start_clock(self) -> None:
-        """Models call this just before submitting the first task: the run starts now."""
+        """Models call this just before submitting the first task: the run starts now.
+
+        The memory baseline and the machine's CPU counters are read here, after
+        imports, calibration and a pool's warm-up.
+        """
+        self._cpu_at_t0 = cpu_snapshot()
+        self.memory.start()
         self.t0 = time.monotonic_ns()
         self._header["t0_ns"] = self.t0
         self.recorder.meta(self._header)
@@ -127,15 +141,20 @@ class ProbeRun:
 
     def _trailer(self, t0: int, t_end: int) -> dict:
         record = {"type": "trailer", "makespan_ns": t_end - t0, "peak_threads": self.recorder.peak_threads}
+        record.update(self.memory.figures())
+        if self.processes:
+            record["processes"] = [dict(pid=pid, **figures) for pid, figures in sorted(self.processes.items())]
+        record["op_latency_ns"] = self.ctx.op_latency() if self.ctx is not None else {}
+        other = other_cpu_utilization(self._cpu_at_t0, self._cpu_at_end, (t_end - t0) / 1e9, self.cpu_count)
+        if other is not None:
+            record["other_cpu_utilization"] = other
         try:
             import resource
         except ImportError:
             return record
         me = resource.getrusage(resource.RUSAGE_SELF)
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-        scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
         record.update(
-            peak_rss_bytes=max(me.ru_maxrss, kids.ru_maxrss) * scale,
             voluntary_switches=me.ru_nvcsw + kids.ru_nvcsw,
             involuntary_switches=me.ru_nivcsw + kids.ru_nivcsw,
         )

@@ -32,8 +32,10 @@ class Recorder:
     handed out per thread by :meth:`worker`, starting at ``worker_base``.
     """
 
-    def __init__(self, sink: Callable[[bytes], None], worker_base: int = 1) -> None:
+    def __init__(self, sink: Callable[[bytes], None], worker_base: int = 1, memory=None) -> None:
         self._buf: list = []
+        #: A :class:`~threadloom.probe.gauges.MemoryGauge` the flusher samples, or None.
+        self.memory = memory
         self.emit = self._buf.extend
         self._sink = sink
         self._lock = threading.Lock()
@@ -93,6 +95,8 @@ class Recorder:
     def _run(self) -> None:
         while not self._stop.wait(FLUSH_INTERVAL_S):
             self.peak_threads = max(self.peak_threads, threading.active_count())
+            if self.memory is not None:
+                self.memory.sample()
             self.flush()
 
     def close(self) -> None:

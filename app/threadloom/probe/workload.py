@@ -1,9 +1,14 @@
-"""The five step kinds, each as a plain function and as a coroutine.
+"""The six step kinds, each as a plain function and as a coroutine.
 
 Every step records the state it enters and, where a wait ends, measures
 ``ready`` as the time between the moment the wait really ended (the timer's
 deadline, the echo peer's reply, an offloaded job's return) and the moment
 this code ran again. See docs/how-it-measures.md.
+
+Every execution of a step (each round trip of a ``net`` step) also adds its
+latency, from the moment it could start to the moment its code resumed, to a
+per-task ``array('q')`` per step kind; a task hands them to the context when
+it ends, and the trailer carries their percentiles per group and kind.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import socket
 import struct
 import threading
 import time
+from array import array
 from dataclasses import dataclass
 
 from threadloom.wire import STATE_CODES, TASK_DONE, WORKER_POOL_THREAD
@@ -94,8 +100,22 @@ def _hash(data) -> None:
     h.update(data)  # releases the GIL for buffers over 2 KiB
 
 
+class _Stamp:
+    """When the shared lock was last released (``value``, monotonic ns); written while holding it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
 class StepContext:
-    """What a step needs: the recorder, the calibration, the peer's port."""
+    """What a step needs: the recorder, the calibration, the peer's port, the scenario's one lock.
+
+    ``lock`` and ``lock_stamp`` are a ``threading.Lock`` and a :class:`_Stamp`
+    unless a model replaces them (a multiprocessing lock and a shared value in
+    process pools); coroutines use ``async_lock``, made on their loop.
+    """
 
     def __init__(self, recorder, calibration: Calibration, gap_ns: int, peer_port, recording: bool):
         self.rec = recorder
@@ -106,6 +126,36 @@ class StepContext:
         self.recording = recording
         self._native_buffer = bytes(calibration.native_chunk_bytes)
         self._local = threading.local()
+        self.lock = threading.Lock()
+        self.lock_stamp = _Stamp()
+        self.async_lock = None
+        self._ops: dict = {}
+        self._ops_lock = threading.Lock()
+
+    def add_ops(self, group: str, ops: dict) -> None:
+        """Take a task's operation latencies (``{kind: array('q') of ns}``) when it ends."""
+        with self._ops_lock:
+            for kind, lat in ops.items():
+                key = (group, kind)
+                mine = self._ops.get(key)
+                if mine is None:
+                    self._ops[key] = array("q", lat)
+                else:
+                    mine.extend(lat)
+
+    def take_ops(self) -> dict:
+        """Every latency gathered so far, ``{(group, kind): array}``, leaving none behind."""
+        with self._ops_lock:
+            ops, self._ops = self._ops, {}
+        return ops
+
+    def op_latency(self) -> dict:
+        """``{group: {kind: {count, p50, p95, p99, max}}}`` in ns, for the trailer."""
+        out: dict = {}
+        for (group, kind), lat in sorted(self.take_ops().items()):
+            if len(lat):
+                out.setdefault(group, {})[kind] = latency_summary(lat)
+        return out
 
     def worker(self, kind: str) -> int:
         return self.rec.worker(kind)
@@ -119,12 +169,27 @@ class StepContext:
             self._local.sock = sock
         return sock
 
-    def resumed(self, task: int, worker: int, woke: int) -> None:
-        """Record the return to running after a wait that ended at ``woke``."""
+    def resumed(self, task: int, worker: int, woke: int) -> int:
+        """Record the return to running after a wait that ended at ``woke``; return the moment it ran."""
         t = now()
         if t - woke > self.gap_ns:
             self.emit((woke, task, worker, READY))
         self.emit((t, task, worker, RUNNING))
+        return t
+
+
+def latency_summary(values) -> dict:
+    """``count``, ``p50``, ``p95``, ``p99`` (linear interpolation, as numpy's default) and ``max``, in ns."""
+    ordered = sorted(values)
+    n = len(ordered)
+    out = {"count": n}
+    for p in (50, 95, 99):
+        pos = (n - 1) * p / 100.0
+        lo = int(pos)
+        hi = min(lo + 1, n - 1)
+        out["p%d" % p] = round(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
+    out["max"] = ordered[-1]
+    return out
 
 
 def _drop(_event) -> None:
@@ -210,7 +275,26 @@ def block(ctx: StepContext, task: int, worker: int, ms: float) -> None:
     _sleep(ctx, task, worker, ms, BLOCKED)
 
 
-def net(ctx: StepContext, task: int, worker: int, n: float) -> None:
+def lock(ctx: StepContext, task: int, worker: int, ms: float) -> None:
+    """Take the scenario's one shared lock, do ``ms`` of pure-Python work holding it, release it.
+
+    Waiting for the lock is ``blocked``; from its release (stamped by the
+    holder) until this thread runs again is ``ready``.
+    """
+    shared = ctx.lock
+    if not shared.acquire(False):
+        t0 = now()
+        ctx.emit((t0, task, worker, BLOCKED))
+        shared.acquire()
+        ctx.resumed(task, worker, max(t0, ctx.lock_stamp.value))
+    try:
+        cpu(ctx, task, worker, ms)
+    finally:
+        ctx.lock_stamp.value = now()
+        shared.release()
+
+
+def net(ctx: StepContext, task: int, worker: int, n: float, ops=None) -> None:
     sock = ctx._local.__dict__.get("sock")
     if sock is None:
         # Connecting is a wait on the network too; record it as one.
@@ -224,7 +308,9 @@ def net(ctx: StepContext, task: int, worker: int, n: float) -> None:
         emit((t0, task, worker, IO))
         sock.sendall(_PING.pack(t0, task))
         reply = _recv_exact(sock, _PING.size)
-        ctx.resumed(task, worker, max(t0, _PING.unpack(reply)[0]))
+        t = ctx.resumed(task, worker, max(t0, _PING.unpack(reply)[0]))
+        if ops is not None:
+            ops.append(t - t0)
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:
@@ -237,7 +323,12 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-SYNC_STEPS = {"cpu": cpu, "native": native, "io": io, "net": net, "block": block}
+SYNC_STEPS = {"cpu": cpu, "native": native, "io": io, "net": net, "block": block, "lock": lock}
+
+
+def _op_arrays(ctx: StepContext, task: dict) -> dict:
+    """One latency array per step kind of ``task``; none when not recording."""
+    return {k: array("q") for k, _ in task["steps"]} if ctx.recording else {}
 
 
 def run_task(ctx: StepContext, task: dict, kind: str) -> None:
@@ -245,11 +336,20 @@ def run_task(ctx: StepContext, task: dict, kind: str) -> None:
     worker = ctx.worker(kind)
     tid = task["id"]
     ctx.emit((now(), tid, worker, RUNNING))
-    steps = [(SYNC_STEPS[k], amount) for k, amount in task["steps"]]
+    ops = _op_arrays(ctx, task)
+    steps = [(SYNC_STEPS[k], amount, ops.get(k), k == "net") for k, amount in task["steps"]]
     for _ in range(task["repeat"]):
-        for fn, amount in steps:
-            fn(ctx, tid, worker, amount)
+        for fn, amount, lat, per_trip in steps:
+            if per_trip:
+                fn(ctx, tid, worker, amount, lat)
+            elif lat is None:
+                fn(ctx, tid, worker, amount)
+            else:
+                t0 = now()
+                fn(ctx, tid, worker, amount)
+                lat.append(now() - t0)
     ctx.emit((now(), tid, worker, TASK_DONE))
+    ctx.add_ops(task["group"], ops)
 
 
 # -- coroutines: asyncio and asyncio-offload -------------------------------
@@ -258,16 +358,20 @@ def run_task(ctx: StepContext, task: dict, kind: str) -> None:
 async def run_task_async(ctx: StepContext, task: dict, loop_worker: int, executor) -> None:
     """Run one task as a coroutine on the loop.
 
-    With ``executor``, cpu, native and block steps go to that thread pool and
-    the coroutine waits for them; without it they run on the loop and stall it.
+    With ``executor``, cpu, native and block steps (and a lock step's work,
+    with ``ctx.async_lock`` held on the loop) go to that thread pool and the
+    coroutine waits for them; without it they run on the loop and stall it.
     """
     tid = task["id"]
     emit = ctx.emit
     emit((now(), tid, loop_worker, RUNNING))
     loop = asyncio.get_running_loop()
     streams = None
+    ops = _op_arrays(ctx, task)
     for _ in range(task["repeat"]):
         for kind, amount in task["steps"]:
+            lat = ops.get(kind)
+            start = now()
             if kind == "io":
                 t0 = now()
                 emit((t0, tid, loop_worker, IO))
@@ -285,17 +389,53 @@ async def run_task_async(ctx: StepContext, task: dict, loop_worker: int, executo
                     emit((t0, tid, loop_worker, IO))
                     writer.write(_PING.pack(t0, tid))
                     reply = await reader.readexactly(_PING.size)
-                    ctx.resumed(tid, loop_worker, max(t0, _PING.unpack(reply)[0]))
+                    t = ctx.resumed(tid, loop_worker, max(t0, _PING.unpack(reply)[0]))
+                    if lat is not None:
+                        lat.append(t - t0)
+                continue  # each round trip is an operation of its own
+            elif kind == "lock":
+                await _locked_async(ctx, tid, loop_worker, amount, loop, executor)
             elif executor is None:
                 SYNC_STEPS[kind](ctx, tid, loop_worker, amount)
             else:
-                fn = SYNC_STEPS[kind]
-                emit((now(), tid, -1, QUEUED))
-                done_at = await loop.run_in_executor(executor, _offloaded, ctx, tid, fn, amount)
-                ctx.resumed(tid, loop_worker, done_at)
+                await _offload(ctx, tid, loop_worker, SYNC_STEPS[kind], amount, loop, executor)
+            if lat is not None:
+                lat.append(now() - start)
     if streams is not None:
         streams[1].close()
     emit((now(), tid, loop_worker, TASK_DONE))
+    ctx.add_ops(task["group"], ops)
+
+
+async def _offload(ctx: StepContext, tid: int, loop_worker: int, fn, amount: float, loop, executor) -> None:
+    ctx.emit((now(), tid, -1, QUEUED))
+    done_at = await loop.run_in_executor(executor, _offloaded, ctx, tid, fn, amount)
+    ctx.resumed(tid, loop_worker, done_at)
+
+
+async def _locked_async(ctx: StepContext, tid: int, loop_worker: int, ms: float, loop, executor) -> None:
+    """A lock step in a coroutine: ``ctx.async_lock`` around ``ms`` of cpu (on the loop, or offloaded).
+
+    A coroutine waiting for the lock does not occupy the loop, so its
+    ``blocked`` is recorded on no worker (-1).
+    """
+    shared = ctx.async_lock
+    stamp = ctx.lock_stamp
+    if shared.locked() or getattr(shared, "_waiters", None):
+        t0 = now()
+        ctx.emit((t0, tid, -1, BLOCKED))
+        await shared.acquire()
+        ctx.resumed(tid, loop_worker, max(t0, stamp.value))
+    else:
+        await shared.acquire()
+    try:
+        if executor is None:
+            cpu(ctx, tid, loop_worker, ms)
+        else:
+            await _offload(ctx, tid, loop_worker, cpu, ms, loop, executor)
+    finally:
+        stamp.value = now()
+        shared.release()
 
 
 def _offloaded(ctx: StepContext, tid: int, fn, amount: float) -> int:

@@ -5,12 +5,11 @@ Both only format :class:`~threadloom.model.RunMetrics`; nothing is measured here
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSizePolicy,
@@ -20,11 +19,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..model import STATES, RunMetrics, Trace
+from ..model import DISTURBED_AT, STATES, RunMetrics, Trace
 from ..viewmodel.compare import BEST, ROW_NAMES, WORST, Comparison, compare_runs
 from ..viewmodel.live import live_metrics
-from ..viewmodel.text import STATE_DESCRIPTIONS, count, megabytes, metric_ms
+from ..viewmodel.text import (
+    STATE_DESCRIPTIONS,
+    count,
+    disturbance_warning,
+    megabytes,
+    memory_added,
+    metric_ms,
+    op_latency,
+)
 from .palette import state_color, theme
+
+#: The detail line of a tile that warns (a busy machine): the palette's orange, readable on light and dark.
+_WARNING_STYLE = "color: #E07020; font-weight: bold;"
 
 
 class _Tile(QFrame):
@@ -48,9 +58,10 @@ class _Tile(QFrame):
         layout.addWidget(self.detail)
         layout.addStretch(1)
 
-    def set(self, value: str, detail: str = "") -> None:
+    def set(self, value: str, detail: str = "", warn: bool = False) -> None:
         self.value.setText(value)
         self.detail.setText(detail)
+        self.detail.setStyleSheet(_WARNING_STYLE if warn else "")
 
 
 class StateBar(QWidget):
@@ -140,24 +151,96 @@ class SummaryStrip(QWidget):
             "figure is time spent submitted but not yet picked up by a worker.",
         )
         self.cpu = _Tile("CPU utilization", "Time spent running (Python or native code) over makespan x CPUs.")
-        self.memory = _Tile("Peak memory / threads", "Largest resident memory and thread count the probe reached.")
+        self.ops = _Tile(
+            "Per op p50",
+            "Latency of each execution of a step (each round trip of a net step), from the moment it could start "
+            "to the moment its code resumed, for the step run most often.",
+        )
+        self.memory = _Tile(
+            "Memory added / threads",
+            "What the tasks added to the probe's own resident memory (its peak minus its size just before the "
+            "clock started), and the most threads it had.",
+        )
         self.switches = _Tile(
             "Context switches", "Voluntary + involuntary OS context switches of the probe process (getrusage)."
         )
         self.states = StateBar(self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(6)
-        for tile in (self.makespan, self.latency, self.waiting, self.cpu, self.memory, self.switches):
-            layout.addWidget(tile)
-        layout.addWidget(self.states, 2)
+        # No layout: the tiles flow (see _flow), one row when the window is wide, more when it is not.
+        for item in self._flow_items():
+            item.setParent(self)
+        self._flow_height = 0
         self.clear()
+        self._flow()
+
+    # -- flowing the tiles: one row where they fit, wrapped onto more rows in a narrow window -----
+    _MARGIN, _SPACING = 6, 6
+
+    def _flow_items(self) -> list[QWidget]:
+        return [*self.tiles(), self.states]
+
+    def _flow(self) -> None:
+        m, gap = self._MARGIN, self._SPACING
+        items = self._flow_items()
+        # Before the first layout the strip has no width of its own yet: lay it out as one row, or its
+        # tall many-row minimum would make the window grow to fit it.
+        width = (
+            self.width() if self.testAttribute(Qt.WidgetAttribute.WA_WState_Visible) else self._one_row_width()
+        ) - 2 * m
+        wanted = {w: max(w.sizeHint().width(), w.minimumSizeHint().width(), w.minimumWidth()) for w in items}
+        rows: list[list[QWidget]] = [[]]
+        used = 0
+        for item in items:
+            need = wanted[item] + (gap if rows[-1] else 0)
+            if rows[-1] and used + need > width:
+                rows.append([])
+                used, need = 0, wanted[item]
+            rows[-1].append(item)
+            used += need
+        y = 4
+        for row in rows:
+            height = max(max(w.sizeHint().height(), w.minimumSizeHint().height()) for w in row)
+            extra = width - sum(wanted[w] for w in row) - gap * (len(row) - 1)
+            # The state bar takes the room left over in its row; a row of tiles only shares it out.
+            grow = [w for w in row if w is self.states] or row
+            x = m
+            for item in row:
+                w = wanted[item] + (extra // len(grow) if item in grow and extra > 0 else 0)
+                if item is row[-1]:
+                    w = max(wanted[item], m + width - x)
+                item.setGeometry(QRect(x, y, w, height))
+                x += w + gap
+            y += height + gap
+        height = y - gap + 4
+        if height != self._flow_height:
+            self._flow_height = height
+            self.setMinimumHeight(height)
+            self.updateGeometry()
+
+    def minimumSizeHint(self) -> QSize:
+        narrowest = max(max(w.minimumSizeHint().width(), w.minimumWidth()) for w in self._flow_items())
+        return QSize(narrowest + 2 * self._MARGIN, self._flow_height)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._one_row_width(), self._flow_height)
+
+    def _one_row_width(self) -> int:
+        items = self._flow_items()
+        return sum(w.sizeHint().width() for w in items) + self._SPACING * (len(items) - 1) + 2 * self._MARGIN
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._flow()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # a tile's text changed its size
+            self._flow()
+        return super().event(event)
 
     def set_dark(self, dark: bool) -> None:
         self.states.set_dark(dark)
 
     def tiles(self) -> list[_Tile]:
-        return [self.makespan, self.latency, self.waiting, self.cpu, self.memory, self.switches]
+        return [self.makespan, self.latency, self.ops, self.waiting, self.cpu, self.memory, self.switches]
 
     def clear(self) -> None:
         self.metrics = None
@@ -174,7 +257,7 @@ class SummaryStrip(QWidget):
         if lat is not None:
             self.latency.set(metric_ms(lat.p50), f"p95 {metric_ms(lat.p95)} · p99 {metric_ms(lat.p99)} (done so far)")
         self.waiting.set(metric_ms(live.ready_ms), f"in a pool's queue: {metric_ms(live.queued_ms)}")
-        for tile in (self.cpu, self.memory, self.switches):
+        for tile in (self.ops, self.cpu, self.memory, self.switches):
             tile.set("…", "when the run ends")
         self.switches.set("…", f"{count(live.segments)} segments so far ({live.segments_per_s:,.0f}/s)")
 
@@ -184,14 +267,64 @@ class SummaryStrip(QWidget):
         lat = m.latency_ms
         self.latency.set(metric_ms(lat.p50), f"p95 {metric_ms(lat.p95)} · p99 {metric_ms(lat.p99)}")
         self.waiting.set(metric_ms(m.ready_ms), f"in a pool's queue: {metric_ms(m.queued_ms)}")
-        self.cpu.set(f"{m.cpu_utilization:.0%}", f"of {m.cpu_count} CPUs")
-        self.memory.set(megabytes(m.peak_rss_mb), f"{count(m.peak_threads)} threads at most")
+        self._show_ops(m)
+        warning = disturbance_warning(m.other_cpu_utilization, DISTURBED_AT)
+        others = "" if m.other_cpu_utilization is None else f", others {m.other_cpu_utilization:.0%}"
+        cpus = f"of {m.cpu_count} CPUs" if not others else f"of {m.cpu_count}{others}"
+        self.cpu.set(f"{m.cpu_utilization:.0%}", cpus + (" ⚠" if warning else ""), warning != "")
+        self.cpu.setToolTip(
+            "Time spent running (Python or native code) over makespan x CPUs. 'others': the share of all CPUs "
+            "other programs used during the run."
+            + (f"\n\n{warning[0].upper()}{warning[1:]}: the timings may be inflated." if warning else "")
+        )
+        self._show_memory(m)
         slice_ms = m.median_running_slice_ms
         self.switches.set(
             count(m.context_switches),
             f"median slice {metric_ms(slice_ms)}" if slice_ms is not None else "voluntary + involuntary",
         )
         self.states.set_state_ms(m.state_ms)
+
+    def _show_ops(self, m: RunMetrics) -> None:
+        found = m.main_op()
+        lines = [
+            f"{group} {kind} ×{op.count:,}: {op_latency(op)}"
+            for group, g in m.groups.items()
+            for kind, op in g.op_latency_ms.items()
+        ]
+        self.ops.setToolTip(
+            "Latency of each execution of a step (each round trip of a net step), from the moment it could start "
+            "to the moment its code resumed.\n" + "\n".join(lines)
+        )
+        if found is None:
+            self.ops.set("-", "")
+            return
+        _group, kind, op = found
+        # The group's name is the user's and may be long: it is in the tooltip, not in the tile.
+        self.ops.set(metric_ms(op.p50), f"{kind} · p99 {metric_ms(op.p99)}")
+
+    def _show_memory(self, m: RunMetrics) -> None:
+        threads = f"{count(m.peak_threads)} threads"
+        lines = [f"The probe: {memory_added(m.baseline_rss_mb, m.peak_rss_mb)} (peak {megabytes(m.peak_rss_mb)})."]
+        lines += [
+            f"Process {p.pid}: {memory_added(p.baseline_rss_mb, p.peak_rss_mb)} (peak {megabytes(p.peak_rss_mb)})."
+            for p in m.processes
+        ]
+        self.memory.setToolTip(
+            "What the tasks added to the probe's own resident memory (its peak minus its size just before the "
+            "clock started), and the most threads it had.\n" + "\n".join(lines)
+        )
+        added = m.added_rss_mb
+        if added is None:
+            self.memory.set(megabytes(m.peak_rss_mb), f"peak · {threads}")
+            return
+        detail = f"on {megabytes(m.baseline_rss_mb)} · {threads}"
+        worker_added = [
+            p.peak_rss_mb - p.baseline_rss_mb for p in m.processes if None not in (p.peak_rss_mb, p.baseline_rss_mb)
+        ]
+        if worker_added:
+            detail = f"workers +{megabytes(max(0.0, max(worker_added)))} each"
+        self.memory.set(f"+{megabytes(added)}", detail)
 
 
 class CompareTable(QTableWidget):

@@ -45,6 +45,12 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
+def _main_op(m: RunMetrics, name: str) -> float | None:
+    """A percentile of the step executed most often (a convoy's round trips, say)."""
+    found = m.main_op()
+    return None if found is None else getattr(found[2], name)
+
+
 _METRICS: tuple[_Metric, ...] = (
     _Metric("switch interval", lambda m: m.switch_interval_ms, lambda v: f"{v:g} ms", 0, "sys.setswitchinterval"),
     _Metric("pool size", lambda m: m.pool_size, lambda v: "-" if v is None else str(v), 0, "workers in the pool"),
@@ -70,9 +76,41 @@ _METRICS: tuple[_Metric, ...] = (
         0,
         "how long a CPU-bound thread keeps the GIL at a time",
     ),
-    _Metric("peak memory", lambda m: m.peak_rss_mb, megabytes, -1, "largest resident memory", 1.0),
+    _Metric(
+        "op latency p50",
+        lambda m: _main_op(m, "p50"),
+        metric_ms,
+        -1,
+        "median latency of one execution of the step run most often (each round trip of a net step)",
+        0.01,
+    ),
+    _Metric(
+        "op latency p99",
+        lambda m: _main_op(m, "p99"),
+        metric_ms,
+        -1,
+        "99th percentile latency of one execution of the step run most often",
+        0.01,
+    ),
+    _Metric("peak memory", lambda m: m.peak_rss_mb, megabytes, -1, "the probe's largest resident memory", 1.0),
+    _Metric(
+        "memory added",
+        lambda m: m.added_rss_mb,
+        megabytes,
+        -1,
+        "what the tasks added to the probe's resident memory: its peak minus its size when the clock started",
+        0.5,
+    ),
     _Metric("peak threads", lambda m: m.peak_threads, count, 0, "largest number of threads"),
     _Metric("context switches", lambda m: m.context_switches, count, -1, "OS context switches of the probe"),
+    _Metric(
+        "other programs' CPU",
+        lambda m: m.other_cpu_utilization,
+        _percent,
+        -1,
+        "share of all CPUs that other programs used during the run; a high one disturbs the timings",
+        0.05,
+    ),
 )
 
 #: The compare table's rows, top to bottom.

@@ -19,7 +19,7 @@ STATE_DESCRIPTIONS: dict[str, str] = {
     "native": "running native code (C, hashing, compression) with the GIL released.",
     "ready": "runnable, waiting for the GIL or a CPU.",
     "io": "waiting for I/O or a timer (sleep, socket, file); uses no CPU.",
-    "blocked": "waiting on another task: a lock, a queue, an event or a future.",
+    "blocked": "held up without running: waiting for a lock another task holds, or stuck in a blocking call.",
     "queued": "submitted but not started: no worker has picked it up yet.",
     "idle": "a worker with nothing to do.",
 }
@@ -66,6 +66,27 @@ def count(value: int | None) -> str:
 
 def megabytes(value: float | None) -> str:
     return "-" if _missing(value) else f"{value:,.1f} MB"
+
+
+def memory_added(baseline_mb: float | None, peak_mb: float | None) -> str:
+    """ "24.9 MB + 14.7 MB by the tasks": the memory before the clock started, and what the run added to it."""
+    if _missing(peak_mb):
+        return "-"
+    if _missing(baseline_mb):
+        return f"peak {megabytes(peak_mb)}"
+    return f"{megabytes(baseline_mb)} + {megabytes(max(0.0, peak_mb - baseline_mb))} by the tasks"
+
+
+def op_latency(op) -> str:
+    """An :class:`~threadloom.model.OpLatency` on one line: "p50 5.1 ms · p95 10.3 ms · p99 10.9 ms · max 15.9 ms"."""
+    return " · ".join(f"{name} {metric_ms(getattr(op, name))}" for name in ("p50", "p95", "p99", "max"))
+
+
+def disturbance_warning(other_cpu_utilization: float | None, threshold: float) -> str:
+    """A warning when other programs used at least ``threshold`` of the CPUs during a run; "" otherwise."""
+    if _missing(other_cpu_utilization) or other_cpu_utilization < threshold:
+        return ""
+    return f"busy machine: other programs used {other_cpu_utilization:.0%} of the CPUs during the run"
 
 
 def speed(factor: float) -> str:

@@ -84,7 +84,7 @@ def work_of(step_kinds) -> str:
     """Classify a scenario by its step kinds: one of the ``WORK_*`` keys, or "" for none of them."""
     kinds = set(step_kinds)
     waits = bool(kinds & _WAIT_STEPS)
-    if "cpu" in kinds:
+    if "cpu" in kinds or "lock" in kinds:  # a lock step crunches while holding the lock
         return WORK_MIXED if waits else WORK_CPU
     if "native" in kinds:
         return WORK_NATIVE

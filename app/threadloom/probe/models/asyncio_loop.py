@@ -20,7 +20,7 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_LOOP,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_LOOP for step in ("cpu", "native", "io", "net", "block")},
+    step_places={step: WORKER_LOOP for step in ("cpu", "native", "io", "net", "block", "lock")},
 )
 
 
@@ -31,6 +31,7 @@ def run(run) -> None:
 async def run_on_loop(run, executor) -> None:
     ctx = run.ctx
     loop_worker = ctx.worker(WORKER_LOOP)
+    ctx.async_lock = asyncio.Lock()  # the scenario's one lock, for lock steps
     run.start_clock()
     tasks = []
     for task in run.tasks:

@@ -26,6 +26,8 @@ SPEC = ModelSpec(
         "cpu": WORKER_POOL_THREAD,
         "native": WORKER_POOL_THREAD,
         "block": WORKER_POOL_THREAD,
+        # The asyncio.Lock is taken on the loop; the work done holding it runs in the pool.
+        "lock": WORKER_POOL_THREAD,
         "io": WORKER_LOOP,
         "net": WORKER_LOOP,
     },

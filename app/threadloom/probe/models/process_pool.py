@@ -1,7 +1,10 @@
 """concurrent.futures.ProcessPoolExecutor: each worker has its own interpreter and GIL.
 
 Workers record with their own :class:`Recorder` and ship frames through a
-multiprocessing queue; the probe forwards them to the parent unchanged.
+multiprocessing queue; the probe forwards them to the parent unchanged. Each
+task's result carries its worker's memory figures and the latencies of its
+operations; the scenario's one lock is a multiprocessing lock handed to every
+worker by the pool's initializer.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from threadloom.wire import WORKER_PROCESS
 
+from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import Recorder
 from ..workload import QUEUED, Calibration, StepContext, now, run_task
@@ -35,7 +39,7 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_PROCESS,),
     gil=GIL_PER_WORKER,
-    step_places={step: WORKER_PROCESS for step in ("cpu", "native", "io", "net", "block")},
+    step_places={step: WORKER_PROCESS for step in ("cpu", "native", "io", "net", "block", "lock")},
     default_pool_size=default_pool_size,
     # Each worker is an interpreter of its own: a few dozen fill an ordinary machine's memory.
     max_pool_size=64,
@@ -56,10 +60,10 @@ def run(run) -> None:
         "switch_interval_s": sys.getswitchinterval(),
     }
     checked_in = mp.Value("i", 0)
+    shared_lock, lock_stamp = mp.Lock(), mp.RawValue("q", 0)
+    initargs = (events, worker_config, checked_in, shared_lock, lock_stamp)
     try:
-        with ProcessPoolExecutor(
-            run.pool_size, mp_context=mp, initializer=_init_worker, initargs=(events, worker_config, checked_in)
-        ) as pool:
+        with ProcessPoolExecutor(run.pool_size, mp_context=mp, initializer=_init_worker, initargs=initargs) as pool:
             _warm_up(pool, run.pool_size, checked_in)
             run.start_clock()
             futures = []
@@ -67,7 +71,10 @@ def run(run) -> None:
                 ctx.emit((now(), task["id"], -1, QUEUED))
                 futures.append(pool.submit(_run_in_worker, task))
             for future in futures:
-                future.result()
+                pid, memory, ops = future.result()
+                run.processes[pid] = memory
+                for (group, kind), lat in ops.items():
+                    ctx.add_ops(group, {kind: lat})
     finally:
         events.put(None)
         forward.join()
@@ -94,6 +101,7 @@ def _forward(events, run) -> None:
 
 _worker_ctx = None
 _checked_in = None
+_worker_memory = None
 #: How long to wait for every worker process to start before the clock starts.
 WARM_UP_TIMEOUT_S = 30.0
 
@@ -115,14 +123,16 @@ def _check_in(size: int) -> None:
     deadline = time.monotonic() + WARM_UP_TIMEOUT_S
     while _checked_in.value < size and time.monotonic() < deadline:
         time.sleep(0.002)
+    _worker_memory.start()  # this worker's baseline, as the clock is about to start
 
 
-def _init_worker(events, config: dict, checked_in) -> None:
-    global _worker_ctx, _checked_in
+def _init_worker(events, config: dict, checked_in, shared_lock, lock_stamp) -> None:
+    global _worker_ctx, _checked_in, _worker_memory
     _checked_in = checked_in
     exit_when_orphaned()
     sys.setswitchinterval(config["switch_interval_s"])
-    recorder = Recorder(events.put, worker_base=os.getpid() * 100)
+    _worker_memory = MemoryGauge()
+    recorder = Recorder(events.put, worker_base=os.getpid() * 100, memory=_worker_memory)
     recorder.start()
     _worker_ctx = StepContext(
         recorder,
@@ -131,11 +141,15 @@ def _init_worker(events, config: dict, checked_in) -> None:
         config["peer_port"],
         config["recording"],
     )
+    _worker_ctx.lock = shared_lock
+    _worker_ctx.lock_stamp = lock_stamp
 
 
-def _run_in_worker(task: dict) -> None:
+def _run_in_worker(task: dict):
+    """Run one task; return ``(pid, memory figures, {(group, kind): latencies})`` of this worker."""
     ctx = _worker_ctx
     try:
         run_task(ctx, task, WORKER_PROCESS)
     finally:
         ctx.rec.flush()
+    return os.getpid(), _worker_memory.figures(), ctx.take_ops()

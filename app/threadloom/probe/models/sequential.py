@@ -14,7 +14,7 @@ SPEC = ModelSpec(
     lesson="The baseline: one task after another, nothing overlaps. Every other model is measured against it.",
     worker_kinds=(WORKER_MAIN,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_MAIN for step in ("cpu", "native", "io", "net", "block")},
+    step_places={step: WORKER_MAIN for step in ("cpu", "native", "io", "net", "block", "lock")},
 )
 
 

@@ -28,7 +28,7 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_POOL_THREAD,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_POOL_THREAD for step in ("cpu", "native", "io", "net", "block")},
+    step_places={step: WORKER_POOL_THREAD for step in ("cpu", "native", "io", "net", "block", "lock")},
     default_pool_size=default_pool_size,
     max_pool_size=1_024,
 )

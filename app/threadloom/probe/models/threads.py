@@ -38,7 +38,7 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_THREAD,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_THREAD for step in ("cpu", "native", "io", "net", "block")},
+    step_places={step: WORKER_THREAD for step in ("cpu", "native", "io", "net", "block", "lock")},
     # One OS thread per task: beyond this, thread stacks crowd an ordinary machine.
     max_tasks=2_000,
 )
