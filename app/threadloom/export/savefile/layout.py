@@ -7,7 +7,8 @@ Shared by :mod:`.write` and :mod:`.read`, so the two agree by construction;
 from __future__ import annotations
 
 FORMAT_NAME = "threadloom-run"
-FORMAT_VERSION = 1
+#: 2 added the optional ``sweep`` object (a sweep's points); version 1 files read as before.
+FORMAT_VERSION = 2
 SUFFIX = ".tlrun"
 
 HEADER = "header.json"

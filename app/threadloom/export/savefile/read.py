@@ -23,9 +23,12 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from ... import __version__
+from ..._text import shown
 from ...errors import SavedRunError
 from ...model import STATES, Trace
+from ...model.records import MAX_INT, record_problem
 from .layout import FORMAT_NAME, FORMAT_VERSION, HEADER, HEADER_HASH, SEGMENT_COLUMNS, SUFFIX, TASK_COLUMNS
+from .sweep import MAX_SWEEP_RUNS, check_sweep
 
 #: Limits that keep a crafted file from exhausting memory before it is refused.
 MAX_HEADER_BYTES = 64 << 20
@@ -34,6 +37,10 @@ MAX_SEGMENTS = 200_000_000
 MAX_TASKS = 1_000_000
 MAX_WORKERS = 100_000
 MAX_TOTAL_BYTES = 16 << 30
+#: Members may inflate to this many times their stored size (real runs: well under 20) once
+#: the archive holds more than :data:`EXPANSION_FLOOR` bytes: a small file cannot claim gigabytes.
+MAX_EXPANSION = 100
+EXPANSION_FLOOR = 64 << 20
 
 
 @dataclass
@@ -70,6 +77,8 @@ class SavedRuns:
     threadloom_version: str = ""
     format_version: int = FORMAT_VERSION
     path: Path | None = None
+    #: A sweep's points (format 2): which run is which value, model and repeat; None for plain runs.
+    sweep: dict[str, Any] | None = None
 
 
 def load_runs(path: str | Path) -> SavedRuns:
@@ -101,8 +110,12 @@ def _parse(fh: BinaryIO, source: str) -> SavedRuns:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise SavedRunError(f"{source}: the file is damaged or truncated ({exc})") from None
+    except RecursionError:
+        raise SavedRunError(f"{source}: not a valid Threadloom saved run (its data is nested too deeply)") from None
     except (ValueError, KeyError, TypeError, OverflowError, OSError, MemoryError) as exc:
-        raise SavedRunError(f"{source}: not a valid Threadloom saved run ({type(exc).__name__}: {exc})") from None
+        raise SavedRunError(
+            f"{source}: not a valid Threadloom saved run ({type(exc).__name__}: {shown(str(exc), 200)[1:-1]})"
+        ) from None
 
 
 class _Reader:
@@ -129,8 +142,15 @@ class _Reader:
             self.infos = {info.filename: info for info in zf.infolist()}
             if HEADER not in self.infos:
                 raise self.fail(f"not a Threadloom saved run ({HEADER} is missing)")
-            if sum(i.file_size for i in self.infos.values()) > MAX_TOTAL_BYTES:
+            claimed = sum(i.file_size for i in self.infos.values())
+            if claimed > MAX_TOTAL_BYTES:
                 raise self.fail("the archive claims more than 16 GiB of data; refusing it")
+            stored = sum(i.compress_size for i in self.infos.values())
+            if claimed > EXPANSION_FLOOR and claimed > MAX_EXPANSION * max(stored, 1):
+                raise self.fail(
+                    f"the archive's {stored:,} bytes would expand to {claimed:,} ({claimed // max(stored, 1):,} "
+                    f"times); a saved run expands at most {MAX_EXPANSION} times, refusing it"
+                )
             doc = self.header()
             return self.document(doc)
 
@@ -147,12 +167,14 @@ class _Reader:
         try:
             doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-            raise self.fail(f"{HEADER} is not valid JSON ({exc})") from None
+            raise self.fail(f"{HEADER} is not valid JSON ({shown(str(exc), 200)[1:-1]})") from None
+        except RecursionError:
+            raise self.fail(f"{HEADER} is not valid JSON (nested too deeply)") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
             raise self.fail(f"not a Threadloom saved run ({HEADER} does not say format {FORMAT_NAME!r})")
         version = doc.get("format_version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise self.fail(f"{HEADER}: format_version must be a whole number >= 1, got {version!r}")
+            raise self.fail(f"{HEADER}: format_version must be a whole number >= 1, got {shown(version, 40)}")
         if version > FORMAT_VERSION:
             writer = doc.get("threadloom_version", "a newer version")
             raise self.fail(
@@ -170,8 +192,9 @@ class _Reader:
         scenario_name = _str(scenario.get("name", ""), "scenario.name", self)
         scenario_text = _str(scenario.get("text", ""), "scenario.text", self)
         runs = doc.get("runs")
-        if not isinstance(runs, list) or not 1 <= len(runs) <= MAX_RUNS:
-            raise self.fail(f"{HEADER}: runs must be a list of 1 to {MAX_RUNS} runs")
+        most = MAX_SWEEP_RUNS if doc.get("sweep") is not None else MAX_RUNS
+        if not isinstance(runs, list) or not 1 <= len(runs) <= most:
+            raise self.fail(f"{HEADER}: runs must be a list of 1 to {most} runs")
         traces, labels, metrics = [], [], []
         for i, run in enumerate(runs):
             trace, label, stored_metrics = self.run(_obj(run, f"runs[{i}]", self), f"runs[{i}]")
@@ -187,6 +210,7 @@ class _Reader:
             created=_str(doc.get("created", ""), "created", self),
             threadloom_version=_str(doc.get("threadloom_version", ""), "threadloom_version", self),
             format_version=int(doc["format_version"]),
+            sweep=check_sweep(doc.get("sweep"), len(traces), self.fail),
         )
 
     def run(self, run: dict[str, Any], where: str) -> tuple[Trace, str, dict[str, Any]]:
@@ -197,10 +221,11 @@ class _Reader:
             trailer = _obj(trailer, f"{where}.trailer", self)
             makespan = trailer.get("makespan_ns")
             if not _is_int(makespan) or makespan < 0:
-                raise self.fail(f"{where}.trailer.makespan_ns must be a whole number >= 0, got {makespan!r}")
+                raise self.fail(f"{where}.trailer.makespan_ns must be a whole number >= 0, got {shown(makespan, 40)}")
             for key in ("peak_rss_bytes", "peak_threads", "voluntary_switches", "involuntary_switches"):
                 if key in trailer and trailer[key] is not None and not _is_int(trailer[key]):
-                    raise self.fail(f"{where}.trailer.{key} must be a whole number, got {trailer[key]!r}")
+                    raise self.fail(f"{where}.trailer.{key} must be a whole number, got {shown(trailer[key], 40)}")
+            self.record(trailer, "trailer", f"{where}.trailer")
         workers = self.workers(run.get("workers"), where)
         n_tasks = len(header["tasks"])
         arrays = _obj(run.get("arrays"), f"{where}.arrays", self)
@@ -225,6 +250,8 @@ class _Reader:
                 raise self.fail(f"{where}.arrays.worker refers to a worker that {where}.workers does not list")
             if (cols["end"] < cols["start"]).any():
                 raise self.fail(f"{where}.arrays: a segment ends before it starts")
+            if cols["start"].min() < -MAX_INT or cols["end"].max() > MAX_INT:
+                raise self.fail(f"{where}.arrays: a segment starts or ends more than a century from the run's start")
         trace = Trace.from_arrays(header, trailer, workers, cols, per_task["submitted"], per_task["finished"])
         stored = run.get("metrics", {})
         return trace, label or trace.model, stored if isinstance(stored, dict) else {}
@@ -243,20 +270,20 @@ class _Reader:
                 or not isinstance(task[1], str)
                 or not _is_int(task[2])
             ):
-                raise self.fail(f"{w}.tasks[{i}] must be [{i}, group name, index], got {task!r}")
+                raise self.fail(f"{w}.tasks[{i}] must be [{i}, group name, index], got {shown(task, 60)}")
         for key in ("model", "scenario"):
             _str(header.get(key, ""), f"{w}.{key}", self)
         if not _is_int(header.get("t0_ns", 0)):
             raise self.fail(f"{w}.t0_ns must be a whole number")
         cpus = header.get("cpu_count", 1)
         if not _is_int(cpus) or cpus < 1:
-            raise self.fail(f"{w}.cpu_count must be a whole number >= 1, got {cpus!r}")
+            raise self.fail(f"{w}.cpu_count must be a whole number >= 1, got {shown(cpus, 40)}")
         pool = header.get("pool_size")
         if pool is not None and (not _is_int(pool) or pool < 1):
-            raise self.fail(f"{w}.pool_size must be null or a whole number >= 1, got {pool!r}")
+            raise self.fail(f"{w}.pool_size must be null or a whole number >= 1, got {shown(pool, 40)}")
         switch = header.get("switch_interval_ms")
         if switch is not None and (not isinstance(switch, (int, float)) or isinstance(switch, bool) or switch <= 0):
-            raise self.fail(f"{w}.switch_interval_ms must be a number > 0, got {switch!r}")
+            raise self.fail(f"{w}.switch_interval_ms must be a number > 0, got {shown(switch, 40)}")
         if not isinstance(header.get("gil_enabled", True), bool):
             raise self.fail(f"{w}.gil_enabled must be true or false")
         interp = _obj(header.get("interpreter", {}), f"{w}.interpreter", self)
@@ -265,8 +292,15 @@ class _Reader:
         groups = _obj(header.get("groups", {}), f"{w}.groups", self)
         for name, kinds in groups.items():
             if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
-                raise self.fail(f"{w}.groups.{name} must be a list of step kinds")
+                raise self.fail(f"{w}.groups.{shown(name, 40)} must be a list of step kinds")
+        self.record(header, "header", w)
         return header
+
+    def record(self, record: dict[str, Any], kind: str, where: str) -> None:
+        """The same rule a trace applies to what a probe sends: what loads here, a probe could have sent."""
+        problem = record_problem({**record, "type": kind})
+        if problem:
+            raise self.fail(f"{HEADER}: {where}.{problem}")
 
     def workers(self, workers: Any, where: str) -> list[dict[str, Any]]:
         if not isinstance(workers, list) or len(workers) > MAX_WORKERS:
@@ -281,6 +315,7 @@ class _Reader:
             seen.add(w["id"])
             _str(w.get("kind", ""), f"{where}.workers[{i}].kind", self)
             _str(w.get("name", ""), f"{where}.workers[{i}].name", self)
+            self.record(w, "worker", f"{where}.workers[{i}]")
         return workers
 
     def array(self, arrays: dict[str, Any], name: str, dtype: str, where: str) -> np.ndarray:
@@ -290,7 +325,7 @@ class _Reader:
         if not isinstance(member, str):
             raise self.fail(f"{w}.member must name a file in the archive")
         if spec.get("dtype") != dtype:
-            raise self.fail(f"{w}.dtype must be {dtype!r}, got {spec.get('dtype')!r}")
+            raise self.fail(f"{w}.dtype must be {dtype!r}, got {shown(spec.get('dtype'), 40)}")
         limit = MAX_SEGMENTS if name in SEGMENT_COLUMNS else MAX_TASKS
         raw = self.member(member, 128 + limit * np.dtype(dtype).itemsize)
         if hashlib.sha256(raw).hexdigest() != spec.get("sha256"):
@@ -337,7 +372,7 @@ def _obj(value: Any, where: str, reader: _Reader) -> dict[str, Any]:
 
 def _str(value: Any, where: str, reader: _Reader) -> str:
     if not isinstance(value, str):
-        raise reader.fail(f"{HEADER}: {where} must be text, got {value!r:.40}")
+        raise reader.fail(f"{HEADER}: {where} must be text, got {shown(value, 40)}")
     return value
 
 

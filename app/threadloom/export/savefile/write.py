@@ -45,6 +45,7 @@ def runs_to_bytes(
     *,
     scenario_name: str | None = None,
     created: datetime | None = None,
+    sweep: dict[str, Any] | None = None,
 ) -> bytes:
     """The saved-run file for ``traces`` as bytes (see the module docstring).
 
@@ -99,6 +100,8 @@ def runs_to_bytes(
             "scenario": {"name": name, "text": scenario_text},
             "runs": runs,
         }
+        if sweep is not None:  # a sweep's points, one per run (see savefile/sweep.py)
+            document["sweep"] = sweep
         header_bytes = json.dumps(_strict_json(document), indent=1, allow_nan=False).encode("utf-8")
         zf.writestr(HEADER, header_bytes)
         zf.writestr(HEADER_HASH, hashlib.sha256(header_bytes).hexdigest() + "\n")
