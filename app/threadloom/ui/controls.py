@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import platform
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
@@ -66,6 +68,14 @@ VARIANT_TOOLTIP = (
 
 
 MIN_PROBE_VERSION = (3, 9)
+
+
+def this_python_label() -> str:
+    """The first interpreter entry: the Python bundled with the app, or the one running it from source."""
+    version = platform.python_version()
+    if getattr(sys, "frozen", False):
+        return f"Bundled Python {version}"
+    return f"This Python {version} - {sys.executable}"
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -166,13 +176,14 @@ class ControlPanel(QWidget):
         self._scenarios: list[tuple[str, Scenario]] = []  # (spec, scenario) per combo entry
         self._recent: list[str] = []
         self._saved_interpreter: str | None = None
+        self._models_by_scenario: list[str] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
         # Scenario -------------------------------------------------------------
         self.scenario_box = QComboBox(self)
         self.scenario_box.setToolTip("Presets that show one effect each, recent files, and scenarios you edited")
         self.scenario_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.scenario_box.setMinimumContentsLength(16)
+        self.scenario_box.setMinimumContentsLength(10)
         self.scenario_box.currentIndexChanged.connect(self._on_scenario_index)
         open_button = QToolButton(self)
         open_button.setText("Open…")
@@ -216,10 +227,15 @@ class ControlPanel(QWidget):
         self.pool.setToolTip(POOL_TOOLTIP)
         self.interpreter_box = QComboBox(self)
         self.interpreter_box.setToolTip(INTERPRETER_TOOLTIP)
+        # Sized by a few characters, not by its longest entry: discovery adds long paths after the
+        # window is laid out, and a re-polish (a theme switch) would otherwise widen the whole panel.
+        self.interpreter_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.interpreter_box.setMinimumContentsLength(12)
         self._interpreters: list[str] = ["", _BROWSE]  # per combo entry; "" = the bundled Python
         self._interp_versions: list[tuple[int, ...]] = [(99,), (0,)]
         self._interp_labels: set[str] = set()
-        self.interpreter_box.addItem("This Python (bundled)")
+        self.interpreter_box.addItem(this_python_label())
+        self.interpreter_box.setItemData(0, sys.executable, Qt.ItemDataRole.ToolTipRole)
         self.interpreter_box.addItem("Browse…")
         self.interpreter_box.activated.connect(self._on_interpreter_activated)
         self._last_interpreter_index = 0
@@ -276,13 +292,18 @@ class ControlPanel(QWidget):
         layout.addWidget(self.variant)
         layout.addStretch(1)
         self._load_presets()
-        self.set_models([DEFAULT_MODEL])
+        if not self.selected_models():  # the first preset ticked its own model, if it names one
+            self.set_models([DEFAULT_MODEL])
 
     # -- scenarios ----------------------------------------------------------------
     def _load_presets(self) -> None:
         with QSignalBlocker(self.scenario_box):
             for preset in list_presets():
                 self._add_entry(preset.key, preset.scenario, f"{preset.scenario.name}")
+        # The list that drops down shows whole names, however narrow the box itself is.
+        view = self.scenario_box.view()
+        view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        view.setMinimumWidth(view.sizeHintForColumn(0) + 24)
         if self._scenarios:
             self._on_scenario_index(self.scenario_box.currentIndex())
 
@@ -342,10 +363,17 @@ class ControlPanel(QWidget):
         self.description.setText(f"{scenario.description}\n{scenario.task_count} tasks: {groups}".strip())
         self.switch.set_value(scenario.switch_interval_ms or SWITCH_DEFAULT_MS)
         self.pool.setValue(scenario.pool_size or 0)
+        self._models_by_scenario = None
         if scenario.model and len(self.selected_models()) <= 1:
             # A preset names the model that shows its effect; a comparison the user set up is kept.
+            if self.selected_models() != [scenario.model]:
+                self._models_by_scenario = [scenario.model]
             self.set_models([scenario.model])
         self.scenarioChanged.emit(scenario)
+
+    def models_set_by_scenario(self) -> list[str] | None:
+        """The models the last scenario selected ticked in place of the user's, or None if none changed."""
+        return self._models_by_scenario
 
     # -- models and settings -----------------------------------------------------
     def selected_models(self) -> list[str]:

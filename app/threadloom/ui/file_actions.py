@@ -78,7 +78,7 @@ class FileActions(QObject):
         self.last_path: Path | None = None
         self._dialogs: list[QWidget] = []
         menu = window.file_menu
-        self.save_action = self._action("&Save run…", QKeySequence.StandardKey.Save, self.ask_save)
+        self.save_action = self._action("&Save run…", QKeySequence("Ctrl+S"), self.ask_save)
         self.open_action = self._action("Open &run…", QKeySequence("Ctrl+Shift+O"), self.ask_open)
         self.picture_action = self._action("Export &picture…", QKeySequence("Ctrl+Shift+E"), self.ask_picture)
         self.copy_action = self._action("&Copy picture to clipboard", QKeySequence("Ctrl+Shift+C"), self.copy_picture)
@@ -165,6 +165,11 @@ class FileActions(QObject):
         )
 
     def show_saved(self, saved: SavedRuns) -> None:
+        experiments = getattr(self.window, "experiments", None)
+        if saved.sweep is not None and experiments is not None:  # a saved sweep reopens with its plot
+            experiments.show_saved_sweep(saved)
+            self.status(f"Opened the sweep {saved.path.name if saved.path else ''} on the sweep page.")
+            return
         self.opened = saved
         self.last_path = saved.path
         self.window.show_traces(saved.traces, saved.labels)

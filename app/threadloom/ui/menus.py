@@ -24,11 +24,20 @@ def add_action(
     tip: str = "",
     checkable: bool = False,
 ) -> QAction:
-    """An action on ``menu`` that calls ``slot``, with its shortcuts and a tooltip that is also its status tip."""
+    """An action on ``menu`` that calls ``slot``, with its shortcuts and a tooltip that is also its status tip.
+
+    A key given twice (``StandardKey.Quit`` is Ctrl+Q on most desktops) is kept once: Qt treats a
+    key bound twice as ambiguous and then triggers nothing. Standard keys a platform leaves unbound
+    are dropped.
+    """
     action = QAction(text, parent)
-    shortcuts = list(shortcuts)
-    if shortcuts:
-        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    sequences: list[QKeySequence] = []
+    for spec in shortcuts:
+        seq = QKeySequence(spec)
+        if not seq.isEmpty() and seq not in sequences:
+            sequences.append(seq)
+    if sequences:
+        action.setShortcuts(sequences)
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip)
@@ -44,7 +53,9 @@ class WindowMenus:
     Attributes
     ----------
     file_menu, recent_menu: the File menu (file actions add to it) and its Recent Scenarios submenu.
+    view_menu: the View menu.
     quit_action, run_action, stop_action, dark_action, follow_action: the actions whose state changes.
+    fit_action: View > Fit to the Run.
     """
 
     def __init__(self, window: QMainWindow) -> None:
@@ -67,7 +78,7 @@ class WindowMenus:
         self.recent_menu = self.file_menu.addMenu("Recent Scenarios")
         self.file_menu.addSeparator()
         self.file_menu.addSeparator()
-        self.quit_action = action(self.file_menu, "&Quit", w.close, [QKeySequence.StandardKey.Quit, "Ctrl+Q"])
+        self.quit_action = action(self.file_menu, "&Quit", w.close, ["Ctrl+Q"], "Close the window")
 
         run_menu = bar.addMenu("&Run")
         self.run_action = action(
@@ -89,7 +100,14 @@ class WindowMenus:
         action(replay_menu, "&Slower", lambda: replay.step_speed(False), ["["])
         action(replay_menu, "F&aster", lambda: replay.step_speed(True), ["]"])
 
-        view_menu = bar.addMenu("&View")
+        self.view_menu = view_menu = bar.addMenu("&View")
+        self.fit_action = action(
+            view_menu,
+            "&Fit to the Run",
+            w.timeline.fit_time,
+            ["Ctrl+0", "F"],
+            "Show the whole run, from its start to its end (or double-click the timeline)",
+        )
         self.dark_action = action(
             view_menu,
             "&Dark Palette",

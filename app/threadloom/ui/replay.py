@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap, QPolygonF
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
-from ..viewmodel.replay import SPEEDS, ReplayClock
+from ..viewmodel.replay import SPEEDS, ReplayClock, replay_speed_for
 from ..viewmodel.text import clock_ms
 from ..viewmodel.text import speed as speed_text
 
@@ -36,6 +37,8 @@ class ReplayDriver(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
         self._last_tick = 0.0
+        #: Whether the user picked the speed; until then each run gets one that suits its length.
+        self.speed_chosen = False
 
     @property
     def position_ms(self) -> float:
@@ -70,12 +73,20 @@ class ReplayDriver(QObject):
     def toggle(self) -> None:
         self.pause() if self.clock.playing else self.play()
 
-    def set_speed(self, speed: float) -> None:
+    def set_speed(self, speed: float, chosen: bool = True) -> None:
+        """Set the speed; ``chosen=False`` for a speed the app picked (the next run may pick again)."""
         self.clock.set_speed(speed)
+        self.speed_chosen = self.speed_chosen or chosen
         self.speedChanged.emit(self.clock.speed)
+
+    def suit_speed(self, duration_ms: float) -> None:
+        """Unless the user picked a speed, take the one at which the whole run replays in about 10 s."""
+        if not self.speed_chosen:
+            self.set_speed(replay_speed_for(duration_ms), chosen=False)
 
     def step_speed(self, faster: bool) -> None:
         self.clock.step_speed(faster)
+        self.speed_chosen = True
         self.speedChanged.emit(self.clock.speed)
 
     def _sync_timer(self) -> None:
@@ -93,6 +104,24 @@ class ReplayDriver(QObject):
             self.timeChanged.emit(self.clock.position_ms)
         if not self.clock.playing:
             self._sync_timer()
+
+
+def _play_pixmap(playing: bool, color: QColor, size: int = 16) -> QPixmap:
+    """A play triangle or two pause bars in ``color``."""
+    pix = QPixmap(size * 2, size * 2)  # drawn at twice the size: sharp on high-density screens
+    pix.setDevicePixelRatio(2.0)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(color)
+    if playing:
+        p.drawRoundedRect(QRectF(3.5, 2.5, 3.5, 11), 1, 1)
+        p.drawRoundedRect(QRectF(9, 2.5, 3.5, 11), 1, 1)
+    else:
+        p.drawConvexPolygon(QPolygonF([QPointF(4, 2.5), QPointF(13.5, 8), QPointF(4, 13.5)]))
+    p.end()
+    return pix
 
 
 class ReplayBar(QWidget):
@@ -142,8 +171,20 @@ class ReplayBar(QWidget):
         self.driver.seek(duration * value / _SLIDER_STEPS)
 
     def _on_playing(self, playing: bool) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        # Drawn in the palette's text colour: the style's own icon is a dark grey that vanishes on a dark window.
+        pal = self.palette()
+        icon = QIcon()
+        for mode, group in (
+            (QIcon.Mode.Normal, QPalette.ColorGroup.Active),
+            (QIcon.Mode.Disabled, QPalette.ColorGroup.Disabled),
+        ):
+            icon.addPixmap(_play_pixmap(playing, pal.color(group, QPalette.ColorRole.ButtonText)), mode)
+        self.play_button.setIcon(icon)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._on_playing(self.driver.playing)
 
     def _on_speed(self, speed: float) -> None:
         if speed not in self._speeds:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from .._text import printable
 from ..engine import ProbeSession, RunRequest
 from ..errors import ProbeError, ThreadloomError
 from ..model import Trace
@@ -54,11 +55,13 @@ class RunController(QObject):
     runStarted(int): run ``i`` of the plan started; :meth:`traces` now includes its live trace.
     liveUpdate(): new events arrived (throttled to :data:`REFRESH_MS`).
     finished(RunOutcome): the plan ended (completed, stopped or failed).
+    stalled(str): the running probe has sent nothing for a while (the engine's watchdog); one line.
     """
 
     runStarted = Signal(int)
     liveUpdate = Signal()
     finished = Signal(object)
+    stalled = Signal(str)
 
     def __init__(self, parent: QObject | None = None, refresh_ms: int = REFRESH_MS) -> None:
         super().__init__(parent)
@@ -122,7 +125,7 @@ class RunController(QObject):
                     stopped, ok = True, False
                     message = "Stopped before every run of the comparison started; the traces so far are kept."
                     break
-                session = ProbeSession(planned.request, on_update=self._on_update)
+                session = ProbeSession(planned.request, on_update=self._on_update, on_silence=self._on_silence)
                 self._sessions.append(session)
                 self._labels.append(planned.label)
                 self.runStarted.emit(i)
@@ -154,6 +157,9 @@ class RunController(QObject):
         outcome = RunOutcome(self.traces(), self.labels(), message, ok, stopped)
         self.finished.emit(outcome)
         return outcome
+
+    def _on_silence(self, message: str) -> None:
+        self.stalled.emit(printable(message.removesuffix(" (stopping the run ends it)"), 500))
 
     # -- throttling ------------------------------------------------------------
     def _on_update(self, _trace: Trace) -> None:

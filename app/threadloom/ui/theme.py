@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 from .palette import theme
 
@@ -15,10 +16,37 @@ _ACCENT = {False: "#0072B2", True: "#3D8FD6"}
 _ERROR = {False: "#B03A00", True: "#FF8A65"}
 
 
+class ThreadloomStyle(QProxyStyle):
+    """Fusion, with check boxes outlined in a colour that stands out in either palette.
+
+    Fusion outlines an indicator in a darker shade of the window colour: on a dark window that is
+    next to black, and an empty check box all but vanishes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def drawPrimitive(self, element, option, painter: QPainter, widget=None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element == QStyle.PrimitiveElement.PE_IndicatorCheckBox:
+            pal = option.palette
+            text, base = pal.color(QPalette.ColorRole.Text), pal.color(QPalette.ColorRole.Base)
+            outline = QColor(
+                (text.red() + base.red()) // 2, (text.green() + base.green()) // 2, (text.blue() + base.blue()) // 2
+            )
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(outline, 1.2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(option.rect).adjusted(0.6, 0.6, -1.6, -1.6), 2.0, 2.0)
+            painter.restore()
+
+
 def apply_theme(app: QApplication, dark: bool) -> None:
     """Fusion with a light or dark palette built from the shared theme colours, plus a small stylesheet."""
     th = theme(dark)
-    app.setStyle("Fusion")
+    if not isinstance(app.style(), ThreadloomStyle):
+        app.setStyle(ThreadloomStyle())
     pal = QPalette()
     bg, fg, muted, grid, band = (QColor(c) for c in (th.background, th.foreground, th.muted, th.grid, th.band))
     window_bg = QColor("#F3F4F6") if not dark else QColor("#15181C")
@@ -71,4 +99,4 @@ def error_color(dark: bool) -> str:
     return _ERROR[dark]
 
 
-__all__ = ["apply_theme", "error_color"]
+__all__ = ["ThreadloomStyle", "apply_theme", "error_color"]

@@ -25,17 +25,20 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..errors import ThreadloomError
 from ..model import RunMetrics, Trace, compute_metrics
-from ..scenario import Scenario, load_scenario, resolve_scenario
+from ..scenario import Scenario, load_scenario, parse_scenario, resolve_scenario
 from ..viewmodel.instant import TraceIndex
 from ..viewmodel.text import RunSettings
+from .code import CodeView
 from .controls import ControlPanel
 from .editor import ScenarioEditor
+from .elided import ElidedLabel
 from .help import show_about, show_shortcuts
 from .interpreters import InterpreterFinder
 from .menus import WindowMenus
@@ -87,11 +90,14 @@ class MainWindow(QMainWindow):
         self._live_shown = 0
         self._indexes: list[TraceIndex | None] = []
         self._layout_restored = False
+        self._restoring = False  # settings are being restored: selections then say nothing yet
         self.editor: ScenarioEditor | None = None
 
         self.runner = RunController(self)
         self.runner.runStarted.connect(self._on_run_started)
         self.runner.liveUpdate.connect(self._on_live_update)
+        # The watchdog: a probe silent for long is said so; Stop (Esc) still ends it.
+        self.runner.stalled.connect(lambda text: self.set_status(f"{text}: press Stop (Esc) to end it.", error=True))
         self.replay = ReplayDriver(self)
         self.replay.timeChanged.connect(self._on_replay_time)
 
@@ -105,7 +111,15 @@ class MainWindow(QMainWindow):
         cl.setSpacing(0)
         cl.addWidget(self._timeline, 1)
         cl.addWidget(self.replay_bar)
-        self.setCentralWidget(centre)
+        # Beside the timeline, the Code tab: the plain program of each shown run.
+        self.code_view = CodeView(self)
+        self.code_view.statusMessage.connect(self.set_status)
+        self.centre_tabs = QTabWidget(self)
+        self.centre_tabs.setDocumentMode(True)
+        self.centre_tabs.addTab(centre, "Timeline")
+        self.centre_tabs.addTab(self.code_view, "Code")
+        self.centre_tabs.setTabToolTip(1, "The plain Python program of each run; two side by side in a comparison")
+        self.setCentralWidget(self.centre_tabs)
 
         # Bottom, the full width: the summary of one run, or the comparison table --------
         self.summary = SummaryStrip(self)
@@ -158,6 +172,7 @@ class MainWindow(QMainWindow):
         self.scheduler_run.currentIndexChanged.connect(self._on_scheduler_run)
         hint = QLabel("Scrub or play the replay; click the timeline to jump.", self)
         hint.setObjectName("dockHint")
+        hint.setWordWrap(True)  # a narrow dock wraps it rather than growing
         head = QWidget(self)
         hl = QHBoxLayout(head)
         hl.setContentsMargins(10, 2, 10, 2)
@@ -176,9 +191,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.scheduler_dock)
 
         # Status bar ------------------------------------------------------------------
-        self._status = QLabel(self)
-        # Messages quote file names and labels from saved runs: never render them as rich text.
-        self._status.setTextFormat(Qt.TextFormat.PlainText)
+        # Messages quote file names and labels from saved runs: never rich text (ElidedLabel is plain).
+        # A long one ends in "…" at the window's edge (the whole of it is the tooltip), never widening the window.
+        self._status = ElidedLabel(self)
         self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._run_state = QLabel(self)
         self._run_state.setObjectName("runState")
@@ -195,13 +210,17 @@ class MainWindow(QMainWindow):
         self.file_menu, self.recent_menu, self.quit_action = menus.file_menu, menus.recent_menu, menus.quit_action
         self.run_action, self.stop_action = menus.run_action, menus.stop_action
         self.dark_action, self.follow_action = menus.dark_action, menus.follow_action
+        self.view_menu, self.fit_action = menus.view_menu, menus.fit_action
         self._install_file_actions()
-        self._restore()
+        self._install_experiments()
+        self._restoring = True
+        try:
+            self._restore()
+        finally:
+            self._restoring = False
         self._sync_scheduler_choices()
-        if not self.status_message():
-            self.set_status(
-                "Pick a scenario and a model, then Run (Ctrl+R). Hover over any control to learn what it does."
-            )
+        first = self._first_screen_text()
+        self.set_status(f"{self.status_message()} {first}".strip() if self.status_message() else first)
 
     # -- public API ----------------------------------------------------------------------
     @property
@@ -214,6 +233,10 @@ class MainWindow(QMainWindow):
 
     def status_message(self) -> str:
         return self._status.text()
+
+    def status_is_error(self) -> bool:
+        """Whether the status line shows an error (in the error colour)."""
+        return self._status.styleSheet() != ""
 
     def set_status(self, text: str, error: bool = False) -> None:
         self._status.setText(text)
@@ -240,9 +263,8 @@ class MainWindow(QMainWindow):
                 self.set_status(str(exc), error=True)
                 return None
             key = spec if not Path(spec).exists() else str(Path(spec).resolve())
-        self.controls.select_scenario(scenario, key)
+        self.controls.select_scenario(scenario, key)  # the status line follows (_on_scenario_changed)
         self._refresh_recent_menu()
-        self.set_status(f"Selected {scenario.name}: {scenario.task_count} tasks. Run it with Ctrl+R.")
         return scenario
 
     def set_models(self, models: list[str]) -> None:
@@ -281,11 +303,27 @@ class MainWindow(QMainWindow):
             self.summary_dock.setWindowTitle("Summary")
         self._size_bottom()
         self._sync_scheduler_choices()
+        self.code_view.set_runs(traces, self._labels, self.shown_scenario())
         duration = max((t.end_ns for t in traces), default=0) / 1e6
         self.replay.set_duration(duration)
+        self.replay.suit_speed(duration)
         self.set_replay_time(duration)
         if traces:
             self.setWindowTitle(f"Threadloom - {RunSettings.of(traces[0]).scenario}")
+
+    def shown_scenario(self) -> Scenario | None:
+        """The scenario the shown runs ran: from the saved run that is open, else the selected one if it matches."""
+        actions = getattr(self, "_file_actions", None)
+        text = actions.scenario_text() if actions is not None else ""
+        if text:
+            try:
+                return parse_scenario(text)
+            except ThreadloomError:
+                pass
+        scenario = self.controls.current_scenario()
+        if scenario is not None and self._traces and self._traces[0].header.get("scenario") == scenario.name:
+            return scenario
+        return None
 
     def set_replay_time(self, ms: float) -> None:
         self.replay.seek(ms)
@@ -311,6 +349,7 @@ class MainWindow(QMainWindow):
         self.controls.set_running(True)
         self.menus.set_running(True)
         self._timeline.set_cursor_ms(None)
+        self._timeline.set_placeholder("Starting the probe…")
         self._timeline.follow_live(self.follow_action.isChecked())
         self.summary.clear()
         self.bottom.setCurrentWidget(self.summary)
@@ -322,6 +361,7 @@ class MainWindow(QMainWindow):
             outcome: RunOutcome = await self.runner.run(plan)
         finally:
             self._elapsed_timer.stop()
+            self._timeline.set_placeholder()
             self._run_state.setText("")
             self.controls.set_running(False)
             self.menus.set_running(False)
@@ -353,6 +393,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop every probe and background task; the app awaits this before it quits."""
         self.runner.stop()
+        self.experiments.stop()
         if self.isVisible():
             self.save_settings()  # quitting without closing the window (Ctrl-C, logout)
         for task in [*self._background, self._run_task]:
@@ -371,6 +412,7 @@ class MainWindow(QMainWindow):
         self._scheduler.set_dark(dark)
         self.summary.set_dark(dark)
         self.compare.set_dark(dark)
+        self.code_view.set_dark(dark)
         self.menus.set_dark(dark)
         self.set_status(self.status_message(), error=self._status.styleSheet() != "")
 
@@ -394,6 +436,12 @@ class MainWindow(QMainWindow):
             self.set_status(f"File actions are unavailable: {exc}", error=True)
         # Keep Quit last, after whatever the file actions added.
         self.menus.keep_quit_last()
+
+    def _install_experiments(self) -> None:
+        from .experiments import install_experiments
+
+        #: The Experiments menu: the sweep page and the cost page (issue 10).
+        self.experiments = install_experiments(self)
 
     # -- scenario, editor, interpreters ------------------------------------------------
     def open_scenario_dialog(self) -> None:
@@ -498,6 +546,31 @@ class MainWindow(QMainWindow):
     def _on_scenario_changed(self, scenario: Scenario | None) -> None:
         if scenario is not None and not self.runner.running and not self._traces:
             self.setWindowTitle(f"Threadloom - {scenario.name}")
+        if scenario is not None and not self._restoring:
+            self.set_status(self._selected_text(scenario))
+
+    def _selected_text(self, scenario: Scenario) -> str:
+        """What the status line says when a scenario is chosen, including any models it ticked."""
+        text = f"Selected {scenario.name}: {scenario.task_count} tasks."
+        changed = self.controls.models_set_by_scenario()
+        spec = self.controls.current_spec() or ""
+        source = "the preset" if spec and not (spec.endswith(".toml") or spec.startswith("edited:")) else "the scenario"
+        models = self.controls.selected_models()
+        if changed:
+            text += f" Models set to {', '.join(changed)} by {source}."
+        elif scenario.model and len(models) > 1 and scenario.model not in models:
+            text += f" Your comparison ({', '.join(models)}) is kept; {source} is meant for {scenario.model}."
+        return f"{text} Run it with Ctrl+R."
+
+    def _first_screen_text(self) -> str:
+        scenario = self.controls.current_scenario()
+        models = ", ".join(self.controls.selected_models()) or "a model"
+        if scenario is None:
+            return "Pick a scenario and a model, then Run (Ctrl+R)."
+        return (
+            f"Ready: {scenario.name} under {models}. Press Run (Ctrl+R) to watch it, or pick another "
+            "preset. Hover over any control to learn what it does."
+        )
 
     # -- settings and closing ----------------------------------------------------------
     def _refresh_recent_menu(self) -> None:
@@ -522,8 +595,9 @@ class MainWindow(QMainWindow):
         if spec and not spec.startswith("edited:"):
             try:
                 self.controls.select_scenario(resolve_scenario(spec), spec)
-            except ThreadloomError as exc:
-                self.set_status(f"Could not reopen the last scenario: {exc}", error=True)
+            except ThreadloomError:
+                # A file moved or deleted since: say so calmly, the first preset is selected instead.
+                self.set_status(f"The last scenario, {Path(spec).name}, is no longer there.")
         self.controls.restore_choices(s)
         self._refresh_recent_menu()
         speed = s.value("replay/speed")
@@ -539,7 +613,10 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("view/dark", self._dark)
-        s.setValue("replay/speed", self.replay.clock.speed)
+        if self.replay.speed_chosen:
+            s.setValue("replay/speed", self.replay.clock.speed)
+        else:
+            s.remove("replay/speed")  # each run picks a speed that suits it
         self.controls.save_settings(s)
         s.sync()
 
@@ -553,7 +630,9 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         for dock in (self.controls_dock, self.scheduler_dock, self.summary_dock):
             dock.show()
-        self.resizeDocks([self.controls_dock, self.scheduler_dock], [320, 480], Qt.Orientation.Horizontal)
+        # The timeline keeps at least about 40 % of a narrow window.
+        scheduler = min(480, max(300, round(self.width() * 0.3)))
+        self.resizeDocks([self.controls_dock, self.scheduler_dock], [320, scheduler], Qt.Orientation.Horizontal)
         self._size_bottom()
 
     def _size_bottom(self) -> None:

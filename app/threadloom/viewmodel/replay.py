@@ -6,11 +6,26 @@ Only arithmetic (position, speed, play and pause), so it is tested without Qt;
 
 from __future__ import annotations
 
+import math
+
 from ..errors import UsageError
 
 #: Replay speeds offered, fastest first: 1x is real time, 0.001x a thousand times slower.
 SPEEDS: tuple[float, ...] = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
 DEFAULT_SPEED = 0.01
+#: How long a whole replay takes at the speed chosen for a run until the user picks one, in seconds.
+REPLAY_SECONDS = 10.0
+
+
+def replay_speed_for(duration_ms: float, seconds: float = REPLAY_SECONDS) -> float:
+    """The offered speed at which replaying ``duration_ms`` of a run takes closest to ``seconds``.
+
+    Runs too short for that get the slowest speed; too long, real time.
+    """
+    if not duration_ms > 0:
+        return DEFAULT_SPEED
+    wanted = duration_ms / (seconds * 1000.0)
+    return min(SPEEDS, key=lambda s: abs(math.log(s / wanted)))
 
 
 class ReplayClock:
@@ -84,4 +99,4 @@ class ReplayClock:
         return self.position_ms != before
 
 
-__all__ = ["DEFAULT_SPEED", "SPEEDS", "ReplayClock"]
+__all__ = ["DEFAULT_SPEED", "REPLAY_SECONDS", "SPEEDS", "ReplayClock", "replay_speed_for"]

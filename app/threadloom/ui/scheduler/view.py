@@ -32,7 +32,7 @@ class SchedulerView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(280)  # a 1024 px window still has room for the timeline
         self._dark = False
         self._trace: Trace | None = None
         self._label = ""

@@ -79,7 +79,24 @@ class TimeAxis(pg.AxisItem):
 
 
 class TimeViewBox(pg.ViewBox):
-    """The mouse wheel zooms time only: rows keep their height."""
+    """The mouse wheel zooms time only: rows keep their height. A left click on the plot calls
+    ``on_click`` with its time (jump there), a double-click ``on_double_click`` (fit the run)."""
+
+    def __init__(self, on_click=None, on_double_click=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_click = on_click
+        self._on_double_click = on_double_click
 
     def wheelEvent(self, ev, axis=None) -> None:
         super().wheelEvent(ev, axis=0)
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or self._on_click is None:
+            super().mouseClickEvent(ev)
+            return
+        ev.accept()
+        if ev.double():
+            if self._on_double_click is not None:
+                self._on_double_click()
+        else:
+            self._on_click(float(self.mapSceneToView(ev.scenePos()).x()))

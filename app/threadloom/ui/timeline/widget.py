@@ -11,9 +11,9 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics
-from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from ...model import STATES, Trace
 from ...model.gil import GIL_MODE_TEXT, holder_at
@@ -48,6 +48,11 @@ _TOP_PAD = 0.4
 _BOTTOM_PAD = 0.25
 #: Scroll bar steps per row unit.
 _BAR_STEPS = 100
+#: What the empty timeline says, in place of axes that would show a meaningless 0 to 1.
+EMPTY_TEXT = (
+    "Nothing has run yet.\n\nPick a scenario and its models on the left, then press Run (Ctrl+R): "
+    "every task, every worker and the GIL appear here as the run goes."
+)
 
 
 class TimelineWidget(QWidget):
@@ -55,9 +60,9 @@ class TimelineWidget(QWidget):
 
     Rows, top to bottom in each band: the GIL lane (who holds the GIL; a change of shade and, when
     zoomed in, a small triangle mark each hand-off), one row per worker, then one row per task
-    grouped by scenario group. Wheel zooms time, dragging pans it; clicking or dragging the time
-    axis scrubs the replay cursor (``cursorMoved``). Hovering a segment shows its task, group,
-    worker, state, start and length.
+    grouped by scenario group. Wheel zooms time, dragging pans it; clicking a row or the time axis,
+    or dragging the time axis, scrubs the replay cursor (``cursorMoved``); a double-click fits the
+    run. Hovering a segment shows its task, group, worker, state, start and length.
 
     Signals:
         cursorMoved(float): the user moved the replay cursor to this time (ms).
@@ -83,7 +88,7 @@ class TimelineWidget(QWidget):
         self._legend = Legend(self)
         self._row_axis = RowAxis()
         self._time_axis = TimeAxis(self._scrub)
-        self._view = TimeViewBox(enableMenu=False)
+        self._view = TimeViewBox(self._scrub, self.fit_time, enableMenu=False)
         self._plot = pg.PlotWidget(viewBox=self._view, axisItems={"left": self._row_axis, "bottom": self._time_axis})
         self._plot.setAntialiasing(False)
         self._plot.hideButtons()
@@ -107,6 +112,13 @@ class TimelineWidget(QWidget):
         self._cursor.hide()
         self._cursor.sigDragged.connect(self._on_cursor_dragged)
         self._plot.addItem(self._cursor, ignoreBounds=True)
+        # Until there is a run, a sentence saying what to do stands where the axes would be.
+        self._placeholder = QLabel(EMPTY_TEXT, self._plot)
+        self._placeholder.setObjectName("timelinePlaceholder")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._plot.installEventFilter(self)
         self._view.sigXRangeChanged.connect(self._place_notes)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         # Rows that do not fit scroll: the bar shows that there are more and lets the user get there.
@@ -130,6 +142,7 @@ class TimelineWidget(QWidget):
         plot_row.addWidget(self._rows_bar)
         layout.addLayout(plot_row, 1)
         self.set_dark(dark)
+        self._show_empty()
 
     # -- public API --------------------------------------------------------------------------
     @property
@@ -200,7 +213,34 @@ class TimelineWidget(QWidget):
         else:
             self._bands = [Band(trace, name, i) for i, (trace, name) in enumerate(zip(traces, names, strict=True))]
             self._rebuild()
+        self._show_empty()
         self.fit_time()
+
+    def placeholder_text(self) -> str:
+        """What the empty timeline says in place of its axes ("" once it shows a run)."""
+        return "" if self._placeholder.isHidden() else self._placeholder.text()
+
+    def set_placeholder(self, text: str | None = None) -> None:
+        """Say ``text`` while the timeline is empty (``None``: what to do on the first screen)."""
+        self._placeholder.setText(EMPTY_TEXT if text is None else text)
+
+    def _show_empty(self) -> None:
+        empty = not self._bands
+        item = self._plot.getPlotItem()
+        for name in ("left", "bottom"):
+            item.showAxis(name, not empty)
+        self._placeholder.setVisible(empty)
+        self._place_placeholder()
+
+    def _place_placeholder(self) -> None:
+        r = self._plot.rect()
+        width = min(r.width() - 40, 520)
+        self._placeholder.setGeometry((r.width() - width) // 2, 0, max(width, 40), r.height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._plot and event.type() == QEvent.Type.Resize:
+            self._place_placeholder()
+        return super().eventFilter(watched, event)
 
     def refresh(self) -> None:
         """Catch up with live traces: cheap when nothing changed, appends only the new tail.
@@ -236,8 +276,10 @@ class TimelineWidget(QWidget):
             self._apply_follow()
 
     def fit_time(self) -> None:
-        """Show every run from its start to the end of the longest one."""
+        """Show every run from its start to the end of the longest one (View > Fit, a double-click)."""
         end = self._end_ms()
+        # The limits may still be those of the live run's last refresh, which would cut the range.
+        self._set_time_limits(end)
         self._view.setXRange(0.0, max(end, 1e-3), padding=0.01)
 
     def visible_range_ms(self) -> tuple[float, float]:
@@ -281,6 +323,7 @@ class TimelineWidget(QWidget):
         self._cursor.setPen(pen)
         self._cursor.setHoverPen(pg.mkPen(th.cursor, width=4))
         self._legend.set_dark(dark)
+        self._placeholder.setStyleSheet(f"color: {th.muted}; font-size: 11pt; background: transparent;")
         self.setStyleSheet(f"background: {th.background};")
         if self._bands:
             self._apply_layout_decor()
@@ -458,7 +501,9 @@ class TimelineWidget(QWidget):
             handoff.set_data(times, gil.top + gil.height * ROW_INSET, gil.height * (1 - 2 * ROW_INSET))
         if self._rows:
             self._update_idle()
-        end = self._end_ms()
+        self._set_time_limits(self._end_ms())
+
+    def _set_time_limits(self, end: float) -> None:
         pad = max(end * 0.02, 1.0)
         self._view.setLimits(xMin=-pad, xMax=end + pad, minXRange=1e-3)
         self._cursor.setBounds([0.0, max(end, 0.0)])
