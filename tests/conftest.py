@@ -51,9 +51,10 @@ def run(
     switch_interval_ms: float | None = None,
     pool_size: int | None = None,
     interpreter: str | None = None,
+    gil: bool | None = None,
 ) -> tuple[Trace, object]:
     """Run scenario TOML under one model with the real probe; return the trace and its metrics."""
-    trace = run_blocking(RunRequest(scenario(text), model, switch_interval_ms, pool_size, interpreter))
+    trace = run_blocking(RunRequest(scenario(text), model, switch_interval_ms, pool_size, interpreter, gil=gil))
     return trace, compute_metrics(trace)
 
 

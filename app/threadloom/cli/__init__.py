@@ -15,6 +15,7 @@ import sys
 from typing import Protocol
 
 from .. import __version__
+from .._text import printable
 from ..errors import ThreadloomError
 
 
@@ -27,13 +28,27 @@ class Command(Protocol):
 
 
 def _commands() -> list[Command]:
+    from .code import CodeCommand
+    from .cost import CostCommand
     from .gui import GuiCommand
+    from .interpreters import InterpretersCommand
     from .open import OpenCommand
     from .presets import PresetsCommand
     from .render import RenderCommand
     from .run import RunCommand
+    from .sweep import SweepCommand
 
-    return [RunCommand(), PresetsCommand(), GuiCommand(), OpenCommand(), RenderCommand()]
+    return [
+        RunCommand(),
+        SweepCommand(),
+        CostCommand(),
+        PresetsCommand(),
+        InterpretersCommand(),
+        GuiCommand(),
+        OpenCommand(),
+        RenderCommand(),
+        CodeCommand(),
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +82,11 @@ def _dispatch_internal(argv: list[str]) -> bool:
         from ..probe.main import main as probe_main
 
         probe_main()
+        return True
+    if argv[:1] == ["--probe-cost"]:
+        from ..probe.cost import main as cost_main
+
+        cost_main(argv[1:])
         return True
     if argv[:1] == ["--probe-echo"]:
         from ..probe.echo import serve
@@ -106,16 +126,30 @@ def _guarded(fn) -> int:
     try:
         return int(fn() or 0)
     except ThreadloomError as exc:
-        print(f"threadloom: {exc}", file=sys.stderr)
+        print(f"threadloom: {printable(exc, MAX_MESSAGE)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("threadloom: interrupted; the probe and its processes were stopped", file=sys.stderr)
+        from ..engine.session import sessions_started
+
+        stopped = "; the probe and its processes were stopped" if sessions_started() else ""
+        print(f"threadloom: interrupted{stopped}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
 
 
+#: The longest error line printed; values inside it are already cut where they are quoted.
+MAX_MESSAGE = 2000
+_terminating = False
+
+
 def _terminate(signum, frame) -> None:
+    """The first SIGTERM ends the command as Ctrl-C does; later ones are ignored while it cleans up
+    (which is bounded), so cleaning up is never cut short into a traceback."""
+    global _terminating
+    if _terminating:
+        return
+    _terminating = True
     raise KeyboardInterrupt
 
 

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
 
 from .._files import write_atomic
-from ..engine import RunRequest, run_blocking
-from ..errors import ThreadloomError
+from .._text import printable
+from ..engine import RunRequest, describe_interpreter, run_blocking
+from ..errors import ThreadloomError, UsageError
 from ..model import compute_metrics
 from ..probe.models import DEFAULT_MODEL, model_names, spec_of
 from ..report import format_run_table
 from ..scenario.presets import resolve_scenario
-from ._options import check_writable, parse_models, parse_pool_size, parse_switch_interval
+from ._options import (
+    check_pool_flag,
+    check_writable,
+    parse_gil,
+    parse_models,
+    parse_pool_size,
+    parse_switch_interval,
+)
 
 
 def models_help() -> str:
@@ -22,6 +31,16 @@ def models_help() -> str:
     width = max(len(name) for name in model_names())
     lines = [f"  {spec.name:<{width}}  {spec.description}" for spec in map(spec_of, model_names())]
     return "models:\n" + "\n".join(lines)
+
+
+def check_free_threaded(interpreter: str | None) -> None:
+    """``--gil`` means something only to a free-threaded build: refuse it elsewhere, before anything runs."""
+    info = asyncio.run(describe_interpreter(interpreter or ""))
+    if not info.gil_optional:
+        raise UsageError(
+            f"--gil: {info.path} ({info.label}) is not a free-threaded build, so its GIL is always on; "
+            "give --interpreter a python3.13t or newer free-threaded build"
+        )
 
 
 class RunCommand:
@@ -50,6 +69,11 @@ class RunCommand:
         parser.add_argument("--switch-interval", metavar="MS", help="sys.setswitchinterval in the probe, in ms")
         parser.add_argument("--pool-size", metavar="N", help="workers for pool models")
         parser.add_argument("--interpreter", metavar="PATH", help="Python that runs the probe (default: this one)")
+        parser.add_argument(
+            "--gil",
+            metavar="on|off",
+            help="a free-threaded build's GIL for the run (sets PYTHON_GIL); default: as the interpreter decides",
+        )
         parser.add_argument("--json", metavar="OUT", help='write {"runs": [...]} metrics to OUT')
         parser.add_argument("--save", metavar="OUT.tlrun", help="save the run(s) to reopen later (`threadloom open`)")
         parser.add_argument(
@@ -68,20 +92,23 @@ class RunCommand:
         models = parse_models(args.model)
         switch = parse_switch_interval(args.switch_interval)
         pool = parse_pool_size(args.pool_size)
-        outputs = [Path(p) for p in (args.json,) if p]
-        for path in outputs:
-            check_writable(path, args.force)
+        gil = parse_gil(args.gil)
+        if gil is not None:
+            check_free_threaded(args.interpreter)
+        if args.json:
+            check_writable(Path(args.json), args.force, "--json")
         scenario = resolve_scenario(args.scenario)
         models = models or [scenario.model or DEFAULT_MODEL]
         switch = switch if switch is not None else scenario.switch_interval_ms
+        check_pool_flag(models, pool)
         pool = pool if pool is not None else scenario.pool_size
         for model in models:
             scenario.check_run(model, pool)
 
         traces, metrics = [], []
         for model in models:
-            request = RunRequest(scenario, model, switch, pool, args.interpreter)
-            trace = run_blocking(request)
+            request = RunRequest(scenario, model, switch, pool, args.interpreter, gil=gil)
+            trace = run_blocking(request, on_silence=_note)
             traces.append(trace)
             metrics.append(compute_metrics(trace))
             if not args.quiet:
@@ -105,6 +132,10 @@ class RunCommand:
         from .exports import write_exports
 
         write_exports(args, scenario, traces)
+
+
+def _note(message: str) -> None:
+    print(f"threadloom: {printable(message, 500)} (Ctrl-C)", file=sys.stderr, flush=True)
 
 
 __all__ = ["RunCommand", "ThreadloomError"]

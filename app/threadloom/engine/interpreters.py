@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import importlib.util
 import json
 import os
 import platform
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ProbeError
+from ..probe.models import model_names, spec_of
 
 #: The interpreter name that means "the one Threadloom itself runs on".
 BUNDLED = "bundled"
@@ -68,21 +70,75 @@ def resolve_interpreter(interpreter: str) -> str:
 
 @dataclass(frozen=True)
 class InterpreterInfo:
+    """What an interpreter said about itself.
+
+    ``gil_optional`` is the build (``Py_GIL_DISABLED``: a free-threaded build);
+    ``gil_enabled`` whether the GIL is on when it starts with this environment
+    (a free-threaded build turns it back on for some extensions, or with
+    ``PYTHON_GIL=1``). ``importable`` holds the packages the models need that it can import.
+    """
+
     path: str
     version: str
     implementation: str
     gil_optional: bool
+    gil_enabled: bool = True
+    importable: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:
         tag = " (free-threaded)" if self.gil_optional else ""
         return f"{self.implementation} {self.version}{tag}"
 
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        parts = []
+        for piece in self.version.split(".")[:2]:
+            digits = "".join(ch for ch in piece if ch.isdigit())
+            parts.append(int(digits) if digits else 0)
+        return tuple(parts)
+
+    def unavailable(self) -> dict[str, str]:
+        """Each model this interpreter cannot run, with why (too old, a package missing there)."""
+        out: dict[str, str] = {}
+        for name in model_names():
+            spec = spec_of(name)
+            if self.version_tuple < spec.min_python:
+                needs = ".".join(map(str, spec.min_python))
+                out[name] = f"needs Python {needs} or newer; this is {self.version}"
+                continue
+            absent = [p for p in spec.packages if p not in self.importable]
+            if absent:
+                out[name] = f"needs {', '.join(absent)}, not installed for this interpreter"
+        return out
+
+    def models(self) -> list[str]:
+        """The models this interpreter can run."""
+        refused = self.unavailable()
+        return [name for name in model_names() if name not in refused]
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "version": self.version,
+            "implementation": self.implementation,
+            "free_threaded": self.gil_optional,
+            "gil_enabled": self.gil_enabled,
+            "models": self.models(),
+            "unavailable": self.unavailable(),
+        }
+
+
+def _packages_wanted() -> list[str]:
+    return sorted({p for name in model_names() for p in spec_of(name).packages})
+
 
 _DESCRIBE = (
-    "import json,platform,sys,sysconfig;"
+    "import importlib.util,json,platform,sys,sysconfig;"
+    "wanted=json.loads(sys.argv[1]);"
     "print(json.dumps([sys.executable,platform.python_version(),platform.python_implementation(),"
-    "bool(sysconfig.get_config_var('Py_GIL_DISABLED'))]))"
+    "bool(sysconfig.get_config_var('Py_GIL_DISABLED')),bool(getattr(sys,'_is_gil_enabled',lambda:True)()),"
+    "[p for p in wanted if importlib.util.find_spec(p) is not None]]))"
 )
 
 
@@ -94,6 +150,8 @@ async def describe_interpreter(path: str, timeout: float = 10.0) -> InterpreterI
             platform.python_version(),
             platform.python_implementation(),
             bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+            bool(getattr(sys, "_is_gil_enabled", lambda: True)()),
+            frozenset(p for p in _packages_wanted() if importlib.util.find_spec(p) is not None),
         )
     argv, env, cwd = probe_command(path)
     try:
@@ -101,6 +159,7 @@ async def describe_interpreter(path: str, timeout: float = 10.0) -> InterpreterI
             argv[0],
             "-c",
             _DESCRIBE,
+            json.dumps(_packages_wanted()),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             stdin=asyncio.subprocess.DEVNULL,
@@ -120,11 +179,11 @@ async def describe_interpreter(path: str, timeout: float = 10.0) -> InterpreterI
             await proc.wait()
         close_transport(proc)
     try:
-        _exe, version, impl, ft = json.loads(out)
-    except ValueError:
+        _exe, version, impl, ft, gil, importable = json.loads(out)
+    except (ValueError, TypeError):
         line = (err or out).decode("utf-8", "replace").strip().splitlines()
         raise ProbeError(f"{path}: is not a Python 3 interpreter ({line[-1] if line else 'no output'})") from None
-    return InterpreterInfo(argv[0], version, impl, bool(ft))
+    return InterpreterInfo(argv[0], str(version), str(impl), bool(ft), bool(gil), frozenset(map(str, importable)))
 
 
 def close_transport(proc: asyncio.subprocess.Process) -> None:

@@ -1,0 +1,142 @@
+"""Which interpreters can run which models, and free-threaded builds with the GIL on or off.
+
+No free-threaded CPython can be installed on this machine, so the no-GIL paths run
+under a stub: the real interpreter with a ``sitecustomize`` that makes it report a
+free-threaded build whose GIL follows ``PYTHON_GIL``. Threads then still take turns
+on the real GIL; what is tested is that detection, ``--gil`` and the trace's
+no-GIL handling follow what the interpreter says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from threadloom.engine import InterpreterInfo, describe_interpreter
+from threadloom.model.gil import GIL_NONE, GIL_ONE, gil_mode
+
+from .conftest import group, run, scenario_text, threadloom_cmd
+
+STUB_SITE = """
+import os, sys, sysconfig
+_real = sysconfig.get_config_var
+sysconfig.get_config_var = lambda name: 1 if name == "Py_GIL_DISABLED" else _real(name)
+sys._is_gil_enabled = lambda: os.environ.get("PYTHON_GIL", "0") == "1"
+"""
+
+WAITS = scenario_text(group("wait", count=2, io=20), name="two waits")
+
+
+@pytest.fixture(scope="module")
+def free_threaded_stub(tmp_path_factory) -> str:
+    folder = tmp_path_factory.mktemp("stub")
+    (folder / "sitecustomize.py").write_text(STUB_SITE)
+    script = folder / "python3.14t"
+    script.write_text(f'#!/bin/sh\nPYTHONPATH="{folder}${{PYTHONPATH:+:$PYTHONPATH}}" exec {sys.executable} "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+def test_a_free_threaded_build_is_detected_with_its_gil_state(free_threaded_stub, monkeypatch):
+    info = asyncio.run(describe_interpreter(free_threaded_stub))
+    assert info.gil_optional and not info.gil_enabled
+    assert "free-threaded" in info.label
+    monkeypatch.setenv("PYTHON_GIL", "1")
+    assert asyncio.run(describe_interpreter(free_threaded_stub)).gil_enabled
+    this = asyncio.run(describe_interpreter(sys.executable))
+    assert not this.gil_optional and this.gil_enabled
+
+
+def test_gil_off_runs_without_a_gil_and_the_trace_says_so(free_threaded_stub):
+    trace_off, metrics_off = run(WAITS, "threads", interpreter=free_threaded_stub, gil=False)
+    assert trace_off.header["interpreter"]["free_threaded_build"] is True
+    assert metrics_off.gil_enabled is False and gil_mode(trace_off) == GIL_NONE
+    trace_on, metrics_on = run(WAITS, "threads", interpreter=free_threaded_stub, gil=True)
+    assert metrics_on.gil_enabled is True and gil_mode(trace_on) == GIL_ONE
+
+
+def test_cli_gil_flag_needs_a_free_threaded_build(free_threaded_stub, tmp_path, tmp_toml):
+    path = tmp_toml(WAITS)
+    refused = subprocess.run(threadloom_cmd("run", str(path), "--gil", "off"), capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1 and "not a free-threaded build" in refused.stderr
+    bad = subprocess.run(threadloom_cmd("run", str(path), "--gil", "maybe"), capture_output=True, text=True)
+    assert bad.returncode == 2 and "must be on or off" in bad.stderr
+    out = tmp_path / "off.json"
+    ok = subprocess.run(
+        threadloom_cmd("run", str(path), "--interpreter", free_threaded_stub, "--gil", "off", "--json", str(out), "-q"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(out.read_text())["runs"][0]["gil_enabled"] is False
+
+
+def test_models_an_interpreter_cannot_run_say_why():
+    old = InterpreterInfo("/usr/bin/python3.8", "3.8.18", "CPython", False)
+    assert old.models() == []
+    assert all("needs Python 3.9 or newer" in why for why in old.unavailable().values())
+    new = InterpreterInfo("/usr/bin/python3.13", "3.13.0", "CPython", False)
+    assert "threads" in new.models() and new.unavailable() == {}
+    assert InterpreterInfo("/x", "3.10.0rc1", "CPython", False).version_tuple == (3, 10)
+
+
+def test_a_model_that_needs_a_package_is_unavailable_where_it_is_missing(monkeypatch):
+    from dataclasses import replace
+
+    from threadloom.probe.models import MODELS
+
+    module = MODELS["sequential"]
+    monkeypatch.setattr(module, "SPEC", replace(module.SPEC, packages=("threadloom_no_such_package",)))
+    info = InterpreterInfo("/x", "3.11.7", "CPython", False, importable=frozenset())
+    assert "threadloom_no_such_package" in info.unavailable()["sequential"]
+    assert "sequential" not in info.models()
+
+
+def test_interpreters_command_lists_this_python_and_writes_json(tmp_path):
+    out = tmp_path / "interpreters.json"
+    result = subprocess.run(
+        threadloom_cmd("interpreters", sys.executable, "/no/such/python", "--json", str(out)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/no/such/python" in result.stdout and "cannot run the probe" in result.stdout
+    listed = json.loads(out.read_text())["interpreters"]
+    mine = [i for i in listed if os.path.realpath(i["path"]) == os.path.realpath(sys.executable)]
+    assert mine, listed
+    entry = mine[0]
+    assert set(entry) == {"path", "version", "implementation", "free_threaded", "gil_enabled", "models", "unavailable"}
+    assert "threads" in entry["models"] and entry["unavailable"] == {}
+
+
+@pytest.mark.skipif(not Path("/usr/bin/pypy3").exists(), reason="pypy3 is not installed (CI installs it)")
+def test_pypy_runs_the_probe():
+    trace, metrics = run(WAITS, "threads", interpreter="/usr/bin/pypy3")
+    assert trace.complete and trace.header["interpreter"]["implementation"] == "PyPy"
+    assert metrics.groups["wait"].count == 2
+
+
+@pytest.mark.physics
+@pytest.mark.skipif(not Path("/usr/bin/pypy3").exists(), reason="pypy3 is not installed (CI installs it)")
+def test_pypy_threads_take_turns_on_its_gil():
+    """PyPy has a GIL too: two crunching threads take about twice as long as one."""
+    from .test_physics import holds_within_attempts
+
+    def measure():
+        _, one = run(scenario_text(group("crunch", cpu=200)), "threads", interpreter="/usr/bin/pypy3")
+        _, two = run(scenario_text(group("crunch", count=2, cpu=200)), "threads", interpreter="/usr/bin/pypy3")
+        ratio = two.makespan_ms / one.makespan_ms
+        assert 1.5 < ratio < 2.8, f"two PyPy threads vs one: {ratio:.2f}x, expected about 2x"
+        return ratio
+
+    holds_within_attempts(measure)
