@@ -299,3 +299,40 @@ def test_an_unknown_model_is_refused_naming_the_allowed_ones(window):
     with pytest.raises(UsageError, match="unknown model 'green-threads'; allowed: threads, thread-pool"):
         window.set_models(["threads", "green-threads"])
     assert window.controls.selected_models() == ["threads"]  # nothing changed
+
+
+def test_two_windows_run_at_once_and_each_cleans_up(qapp, loop, tmp_path):
+    """Two runs from the app at the same time: one finishes, one is stopped; no probe outlives either."""
+    windows = []
+    for i in range(2):
+        w = MainWindow(QSettings(str(tmp_path / f"two-{i}.ini"), QSettings.Format.IniFormat))
+        w.resize(1400, 850)
+        w.show()
+        windows.append(w)
+    first, second = windows
+    first.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
+    first.set_models(["threads"])
+    second.select_scenario(parse_scenario(LONG_CRUNCH, "long-crunch.toml"))
+    second.set_models(["threads"])
+
+    async def scenario():
+        long_task, long_pid = await _start_and_wait_for_events(second)
+        short_traces = await first.run_current()
+        assert second.runner.running, "the other window's run goes on"
+        second.stop_run()
+        long_traces = await long_task
+        await _until(lambda: _gone(long_pid), timeout=5)
+        return short_traces, long_traces, long_pid
+
+    try:
+        short_traces, long_traces, long_pid = run(loop, scenario(), timeout=60)
+        assert short_traces[0].complete and len(short_traces[0]) > 0
+        assert not long_traces[0].complete and len(long_traces[0]) > 0
+        assert first.status_message().startswith("Finished") and "Stopped" in second.status_message()
+        assert all(_gone(pid) for w in windows for pid in w.runner.pids()) and long_pid in second.runner.pids()
+        assert not first.runner.running and not second.runner.running
+    finally:
+        for w in windows:
+            w.runner.stop()
+            w.close()
+            w.deleteLater()

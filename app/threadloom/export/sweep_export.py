@@ -8,6 +8,7 @@ import json
 import math
 from typing import Any
 
+from .._json import strict_json
 from ..errors import ExportError
 from ..model.sweep import Sweep
 
@@ -46,7 +47,7 @@ def sweep_json(sweep: Sweep) -> str:
             for p in sweep.points
         ],
     }
-    return json.dumps(_finite(doc), indent=2)
+    return json.dumps(strict_json(doc), indent=2)
 
 
 def _cell(value: Any) -> Any:
@@ -54,16 +55,6 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, float):
         return repr(round(value, 6))
-    return value
-
-
-def _finite(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
     return value
 
 

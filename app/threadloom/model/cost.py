@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._json import strict_json
+
 UNITS = ("thread", "coroutine", "process")
 #: The hand-offs, in the order the report lists them, with what each one is.
 SWITCHES: dict[str, str] = {
@@ -129,7 +131,7 @@ class CostReport:
             }
             if unit == "process":
                 units[unit]["pss_kib_per_unit"] = head.pss_kib_per_unit if head else None
-        return _finite(
+        return strict_json(
             {
                 "interpreter": self.interpreter,
                 "units": units,
@@ -169,13 +171,3 @@ def _num(value) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def _finite(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._json import strict_json
 from ..wire import STATE_CODES, STATE_NAMES
 from .trace import Trace
 
@@ -118,15 +119,7 @@ class RunMetrics:
         return group, kind, op
 
     def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-
-def _jsonable(value):
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
+        return strict_json(asdict(self))
 
 
 def compute_metrics(trace: Trace) -> RunMetrics:

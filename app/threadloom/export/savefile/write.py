@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 from ... import __version__
 from ..._files import write_atomic
+from ..._json import strict_json
 from ...errors import ExportError
 from ...model import Trace, compute_metrics
 from ...viewmodel.text import RunSettings
@@ -102,7 +102,7 @@ def runs_to_bytes(
         }
         if sweep is not None:  # a sweep's points, one per run (see savefile/sweep.py)
             document["sweep"] = sweep
-        header_bytes = json.dumps(_strict_json(document), indent=1, allow_nan=False).encode("utf-8")
+        header_bytes = json.dumps(strict_json(document), indent=1, allow_nan=False).encode("utf-8")
         zf.writestr(HEADER, header_bytes)
         zf.writestr(HEADER_HASH, hashlib.sha256(header_bytes).hexdigest() + "\n")
     return buf.getvalue()
@@ -130,19 +130,6 @@ def _settings(trace: Trace) -> dict[str, Any]:
         "pool_size": s.pool_size,
         "cpu_count": s.cpu_count,
     }
-
-
-def _strict_json(value: Any) -> Any:
-    """NaN and infinities become null: the header must be strict JSON that any tool reads."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict_json(v) for v in value]
-    if isinstance(value, np.generic):
-        return _strict_json(value.item())
-    return value
 
 
 __all__ = ["runs_to_bytes", "save_runs"]
