@@ -185,7 +185,7 @@ def test_ui_names_no_model():
 LONELY = '''
 """A copy of the sequential model under another name: proof that a model is its module alone."""
 from threadloom.probe.workload import QUEUED, now, run_task
-from threadloom.probe.models._spec import GIL_SHARED, ModelSpec
+from threadloom.probe.models._spec import GIL_SHARED, ModelSpec, all_steps_on
 from threadloom.wire import WORKER_MAIN
 
 SPEC = ModelSpec(
@@ -195,7 +195,7 @@ SPEC = ModelSpec(
     lesson="Nothing overlaps.",
     worker_kinds=(WORKER_MAIN,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_MAIN for step in ("cpu", "native", "io", "net", "block")},
+    step_places=all_steps_on(WORKER_MAIN),
     max_tasks=3,
 )
 
@@ -258,3 +258,11 @@ def test_a_model_registered_through_its_spec_alone_runs_and_draws(lonely_model, 
     assert len(colors) > 5  # drew segments, not an empty plot
     timeline.close()
     assert np.isfinite(metrics.makespan_ms)
+
+
+def test_the_probe_and_the_scenario_loader_know_the_same_step_kinds():
+    from threadloom.probe.models._spec import STEP_NAMES
+    from threadloom.scenario import STEP_KINDS
+
+    assert set(STEP_NAMES) == set(STEP_KINDS)
+    assert all(set(spec.step_places) == set(STEP_NAMES) for spec in model_registry.specs())

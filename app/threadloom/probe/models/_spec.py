@@ -22,6 +22,13 @@ WORK_NATIVE = "native"
 WORK_WAITS = "waits"
 WORK_MIXED = "cpu+waits"
 _WAIT_STEPS = frozenset({"io", "net", "block"})
+#: Every step kind the probe runs (``scenario/load.py`` describes each for users).
+STEP_NAMES = ("cpu", "native", "io", "net", "block", "lock")
+
+
+def all_steps_on(worker_kind: str, **elsewhere: str) -> Dict[str, str]:
+    """``step_places`` for a model whose steps all run on one kind of worker, but those named."""
+    return {step: elsewhere.get(step, worker_kind) for step in STEP_NAMES}
 
 
 def _no_pool(cpu_count: int) -> Optional[int]:

@@ -7,7 +7,7 @@ import asyncio
 from threadloom.wire import WORKER_LOOP
 
 from ..workload import READY, now, run_task_async
-from ._spec import GIL_SHARED, ModelSpec
+from ._spec import GIL_SHARED, ModelSpec, all_steps_on
 
 SPEC = ModelSpec(
     name="asyncio",
@@ -20,7 +20,7 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_LOOP,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_LOOP for step in ("cpu", "native", "io", "net", "block", "lock")},
+    step_places=all_steps_on(WORKER_LOOP),
 )
 
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from threadloom.wire import WORKER_LOOP, WORKER_POOL_THREAD
 
-from ._spec import GIL_SHARED, ModelSpec
+from ._spec import GIL_SHARED, ModelSpec, all_steps_on
 from .asyncio_loop import run_on_loop
 from .thread_pool import default_pool_size
 
@@ -22,15 +22,8 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_LOOP, WORKER_POOL_THREAD),
     gil=GIL_SHARED,
-    step_places={
-        "cpu": WORKER_POOL_THREAD,
-        "native": WORKER_POOL_THREAD,
-        "block": WORKER_POOL_THREAD,
-        # The asyncio.Lock is taken on the loop; the work done holding it runs in the pool.
-        "lock": WORKER_POOL_THREAD,
-        "io": WORKER_LOOP,
-        "net": WORKER_LOOP,
-    },
+    # The asyncio.Lock is taken on the loop; the work done holding it runs in the pool.
+    step_places=all_steps_on(WORKER_POOL_THREAD, io=WORKER_LOOP, net=WORKER_LOOP),
     # The same pool, with the same default.
     default_pool_size=default_pool_size,
     max_pool_size=1_024,

@@ -22,7 +22,7 @@ from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import Recorder
 from ..workload import QUEUED, Calibration, StepContext, now, run_task
-from ._spec import GIL_PER_WORKER, ModelSpec
+from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 
 def default_pool_size(cpu_count: int):
@@ -39,7 +39,7 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_PROCESS,),
     gil=GIL_PER_WORKER,
-    step_places={step: WORKER_PROCESS for step in ("cpu", "native", "io", "net", "block", "lock")},
+    step_places=all_steps_on(WORKER_PROCESS),
     default_pool_size=default_pool_size,
     # Each worker is an interpreter of its own: a few dozen fill an ordinary machine's memory.
     max_pool_size=64,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from threadloom.wire import WORKER_MAIN
 
 from ..workload import QUEUED, now, run_task
-from ._spec import GIL_SHARED, ModelSpec
+from ._spec import GIL_SHARED, ModelSpec, all_steps_on
 
 SPEC = ModelSpec(
     name="sequential",
@@ -14,7 +14,7 @@ SPEC = ModelSpec(
     lesson="The baseline: one task after another, nothing overlaps. Every other model is measured against it.",
     worker_kinds=(WORKER_MAIN,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_MAIN for step in ("cpu", "native", "io", "net", "block", "lock")},
+    step_places=all_steps_on(WORKER_MAIN),
 )
 
 

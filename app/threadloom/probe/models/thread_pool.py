@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from threadloom.wire import WORKER_POOL_THREAD
 
 from ..workload import QUEUED, now, run_task
-from ._spec import GIL_SHARED, ModelSpec
+from ._spec import GIL_SHARED, ModelSpec, all_steps_on
 
 
 def default_pool_size(cpu_count: int):
@@ -28,7 +28,7 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_POOL_THREAD,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_POOL_THREAD for step in ("cpu", "native", "io", "net", "block", "lock")},
+    step_places=all_steps_on(WORKER_POOL_THREAD),
     default_pool_size=default_pool_size,
     max_pool_size=1_024,
 )

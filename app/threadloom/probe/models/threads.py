@@ -7,7 +7,7 @@ import threading
 from threadloom.wire import WORKER_THREAD
 
 from ..workload import READY, now, run_task
-from ._spec import GIL_SHARED, WORK_CPU, WORK_NATIVE, WORK_WAITS, ModelSpec
+from ._spec import GIL_SHARED, WORK_CPU, WORK_NATIVE, WORK_WAITS, ModelSpec, all_steps_on
 
 SPEC = ModelSpec(
     name="threads",
@@ -38,7 +38,7 @@ SPEC = ModelSpec(
     ),
     worker_kinds=(WORKER_THREAD,),
     gil=GIL_SHARED,
-    step_places={step: WORKER_THREAD for step in ("cpu", "native", "io", "net", "block", "lock")},
+    step_places=all_steps_on(WORKER_THREAD),
     # One OS thread per task: beyond this, thread stacks crowd an ordinary machine.
     max_tasks=2_000,
 )
