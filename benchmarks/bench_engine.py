@@ -60,7 +60,8 @@ def ingest_rate(n_events: int = 2_000_000, tasks: int = 1000, batch: int = 10_00
     ev[:, -1, 3] = TASK_DONE
     flat = ev.reshape(-1, 4)[np.argsort(ev.reshape(-1, 4)[:, 0], kind="stable")]
     header = {"type": "header", "t0_ns": 0, "tasks": [[i, "g", i] for i in range(tasks)]}
-    stream = [magic_line(), encode_json(header)]
+    workers = [{"type": "worker", "id": w, "kind": "thread", "name": f"t{w}", "pid": 1} for w in range(1, 9)]
+    stream = [magic_line(), encode_json(header), *map(encode_json, workers)]
     stream += [encode_events(flat[i : i + batch].ravel().tolist()) for i in range(0, len(flat), batch)]
     data = b"".join(stream)
     trace = Trace()
@@ -84,6 +85,7 @@ from threadloom.wire import encode_json, magic_line
 out = sys.stdout.buffer
 out.write(magic_line())
 out.write(encode_json({"type": "header", "t0_ns": 0, "tasks": [[i, "g", i] for i in range(100)]}))
+out.write(encode_json({"type": "worker", "id": 1, "kind": "thread", "name": "t1", "pid": 1}))
 rec = Recorder(lambda b: (out.write(b), out.flush()))
 rec.start()
 emit = rec.emit
