@@ -306,3 +306,12 @@ def test_the_view_models_load_no_qt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_figure_keeps_the_digits_that_matter():
+    from threadloom.viewmodel.text import figure
+
+    assert figure(1605.8) == "1,606"
+    assert figure(80.52) == "80.5"
+    assert figure(0.012345) == "0.0123"
+    assert figure(None) == "-" and figure(float("nan")) == "-"

@@ -55,9 +55,11 @@ class SweepPlot(QWidget):
 
     pointClicked = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None, dark: bool = False) -> None:
+    def __init__(self, parent: QWidget | None = None, dark: bool = False, interactive: bool = True) -> None:
         super().__init__(parent)
         self._dark = dark
+        # A picture for a file cannot be clicked: it says nothing about clicking.
+        self._hint = "   Click a point to open its run." if interactive else ""
         self.title = QLabel(self)
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.25)
@@ -160,7 +162,7 @@ class SweepPlot(QWidget):
         done = "" if sweep.complete else f" (stopped: {len(sweep.points)} of {sweep.planned} runs)"
         repeats = f", median of {sweep.repeat} runs with their min-max band" if sweep.repeat > 1 else ""
         self.title.setText(f"{sweep.scenario_name}: {metric_label(metric)} against {sweep.param_label}{repeats}{done}")
-        self.summary.setText(summary_line(sweep, metric) + "   Click a point to open its run.")
+        self.summary.setText(summary_line(sweep, metric) + self._hint)
 
     def _on_clicked(self, _item, points, *_) -> None:
         if len(points):
@@ -449,7 +451,7 @@ def render_sweep(sweep: Sweep, metric: str, fmt: str, size: tuple[int, int], dar
     from PySide6.QtWidgets import QApplication
 
     _app = QApplication.instance() or QApplication(["threadloom"])
-    widget = SweepPlot(dark=dark)
+    widget = SweepPlot(dark=dark, interactive=False)
     widget.show_sweep(sweep, metric)
     prepare_offscreen(widget, size[0], size[1], None)
     widget.show_sweep(sweep, metric)

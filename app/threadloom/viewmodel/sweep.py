@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.sweep import KEY_COLUMNS, Sweep
+from .text import figure
 
 #: Metrics offered first, in this order; the rest follow as the rows list them.
 PREFERRED = (
@@ -187,8 +188,8 @@ def summary_line(sweep: Sweep, metric: str) -> str:
         if len(c.x) >= 2:
             first, last = c.median[0], c.median[-1]
             ratio = f" ({first / last:.1f}x)" if last > 0 and first > 0 else ""
-            parts.append(f"{c.model}: {first:,.3g} at {c.x[0]:g} -> {last:,.3g} at {c.x[-1]:g}{ratio}")
+            parts.append(f"{c.model}: {figure(first)} at {c.x[0]:g} -> {figure(last)} at {c.x[-1]:g}{ratio}")
         elif len(c.x) == 1:
-            parts.append(f"{c.model}: {c.median[0]:,.3g} at {c.x[0]:g}")
+            parts.append(f"{c.model}: {figure(c.median[0])} at {c.x[0]:g}")
     state = "" if sweep.complete else f" — stopped after {len(sweep.points)} of {sweep.planned} runs"
     return f"{metric_label(metric)} against {sweep.param_label}: " + "; ".join(parts) + state

@@ -60,6 +60,15 @@ def metric_ms(value: float | None) -> str:
     return f"{value:.2f} ms"
 
 
+def figure(value: float | None) -> str:
+    """Any measured number, as many digits as matter: 1,606, 80.5, 0.0123; "-" when unknown."""
+    if _missing(value):
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
