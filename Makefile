@@ -16,13 +16,20 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The tests also run the models that need packages beyond the standard library (gevent, uvloop);
+# `make run` stays light: the app says how to install them where they are missing.
+TEST_STAMP := $(VENV)/.installed-test
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,gevent,uvloop]'
+	touch $(TEST_STAMP)
+
 # The system libraries Qt loads (GL, fontconfig, the xcb helpers): installed when run as root,
 # else the one apt-get line to run is printed (app/threadloom/syslibs.py holds the list).
 run: $(STAMP)
 	$(PY) -m threadloom.syslibs --install
 	$(VENV)/bin/threadloom gui
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check app tests benchmarks
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -115,3 +116,23 @@ def tmp_toml(tmp_path):
         return path
 
     return write
+
+
+#: A ``sitecustomize`` that makes the real interpreter report a free-threaded build whose GIL follows ``PYTHON_GIL``.
+STUB_SITE = """
+import os, sys, sysconfig
+_real = sysconfig.get_config_var
+sysconfig.get_config_var = lambda name: 1 if name == "Py_GIL_DISABLED" else _real(name)
+sys._is_gil_enabled = lambda: os.environ.get("PYTHON_GIL", "0") == "1"
+"""
+
+
+@pytest.fixture(scope="session")
+def free_threaded_stub(tmp_path_factory) -> str:
+    """A stub free-threaded interpreter: no such build installs here (see tests/test_interpreters.py)."""
+    folder = tmp_path_factory.mktemp("stub")
+    (folder / "sitecustomize.py").write_text(STUB_SITE)
+    script = folder / "python3.14t"
+    script.write_text(f'#!/bin/sh\nPYTHONPATH="{folder}${{PYTHONPATH:+:$PYTHONPATH}}" exec {sys.executable} "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)

@@ -4,7 +4,8 @@ No free-threaded CPython can be installed on this machine, so the no-GIL paths r
 under a stub: the real interpreter with a ``sitecustomize`` that makes it report a
 free-threaded build whose GIL follows ``PYTHON_GIL``. Threads then still take turns
 on the real GIL; what is tested is that detection, ``--gil`` and the trace's
-no-GIL handling follow what the interpreter says.
+no-GIL handling follow what the interpreter says. The stub is the ``free_threaded_stub``
+fixture of ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -20,28 +20,16 @@ from pathlib import Path
 import pytest
 
 from threadloom.engine import InterpreterInfo, describe_interpreter
+from threadloom.errors import ProbeError
 from threadloom.model.gil import GIL_NONE, GIL_ONE, gil_mode
+from threadloom.probe.models import model_names, spec_of
 
 from .conftest import group, run, scenario_text, threadloom_cmd
 
-STUB_SITE = """
-import os, sys, sysconfig
-_real = sysconfig.get_config_var
-sysconfig.get_config_var = lambda name: 1 if name == "Py_GIL_DISABLED" else _real(name)
-sys._is_gil_enabled = lambda: os.environ.get("PYTHON_GIL", "0") == "1"
-"""
+#: The models that need a package beyond the standard library (gevent, say).
+NEED_PACKAGES = {name for name in model_names() if spec_of(name).packages}
 
 WAITS = scenario_text(group("wait", count=2, io=20), name="two waits")
-
-
-@pytest.fixture(scope="module")
-def free_threaded_stub(tmp_path_factory) -> str:
-    folder = tmp_path_factory.mktemp("stub")
-    (folder / "sitecustomize.py").write_text(STUB_SITE)
-    script = folder / "python3.14t"
-    script.write_text(f'#!/bin/sh\nPYTHONPATH="{folder}${{PYTHONPATH:+:$PYTHONPATH}}" exec {sys.executable} "$@"\n')
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return str(script)
 
 
 def test_a_free_threaded_build_is_detected_with_its_gil_state(free_threaded_stub, monkeypatch):
@@ -85,7 +73,10 @@ def test_models_an_interpreter_cannot_run_say_why():
     assert old.models() == []
     assert all("needs Python 3.9 or newer" in why for why in old.unavailable().values())
     new = InterpreterInfo("/usr/bin/python3.13", "3.13.0", "CPython", False)
-    assert "threads" in new.models() and new.unavailable() == {}
+    assert "threads" in new.models() and set(new.unavailable()) == NEED_PACKAGES
+    assert new.unavailable()["gevent"] == "needs gevent, not installed for this interpreter: pip install gevent"
+    with_gevent = InterpreterInfo("/usr/bin/python3.13", "3.13.0", "CPython", False, importable=frozenset({"gevent"}))
+    assert "gevent" in with_gevent.models()
     assert InterpreterInfo("/x", "3.10.0rc1", "CPython", False).version_tuple == (3, 10)
 
 
@@ -116,7 +107,7 @@ def test_interpreters_command_lists_this_python_and_writes_json(tmp_path):
     assert mine, listed
     entry = mine[0]
     assert set(entry) == {"path", "version", "implementation", "free_threaded", "gil_enabled", "models", "unavailable"}
-    assert "threads" in entry["models"] and entry["unavailable"] == {}
+    assert "threads" in entry["models"] and set(entry["unavailable"]) <= NEED_PACKAGES
 
 
 @pytest.mark.skipif(not Path("/usr/bin/pypy3").exists(), reason="pypy3 is not installed (CI installs it)")
@@ -140,3 +131,13 @@ def test_pypy_threads_take_turns_on_its_gil():
         return ratio
 
     holds_within_attempts(measure)
+
+
+@pytest.mark.skipif(not Path("/usr/bin/pypy3").exists(), reason="pypy3 is not installed (CI installs it)")
+def test_a_model_whose_package_is_missing_there_says_how_to_get_it():
+    pypy = asyncio.run(describe_interpreter("/usr/bin/pypy3"))
+    if "gevent" in pypy.importable:
+        pytest.skip("this PyPy has gevent")
+    assert "pip install gevent" in pypy.unavailable()["gevent"]
+    with pytest.raises(ProbeError, match="needs gevent, not installed for this interpreter: pip install gevent"):
+        run(WAITS, "gevent", interpreter="/usr/bin/pypy3")

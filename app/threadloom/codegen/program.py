@@ -303,7 +303,8 @@ class _Asyncio(_Template):
 
 
 #: The program shape of each model, by the model's name: the one place here that names models.
-#: A model missing from it (gevent, Ray) has no program yet; :func:`code_models` leaves it out.
+#: A model missing from it (gevent, asyncio-uvloop, Ray: not standard library) has no program yet;
+#: :func:`code_models` leaves it out.
 TEMPLATES: dict[str, _Template] = {
     "threads": _Threads(),
     "thread-pool": _ThreadPool(),

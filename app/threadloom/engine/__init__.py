@@ -4,7 +4,13 @@ Everything here is asyncio and Qt-free: the CLI drives it with ``asyncio.run``,
 the GUI with qasync's loop.
 """
 
-from .interpreters import InterpreterInfo, describe_interpreter, discover_interpreters, probe_command
+from .interpreters import (
+    InterpreterInfo,
+    describe_interpreter,
+    discover_interpreters,
+    probe_command,
+    this_interpreter,
+)
 from .session import ProbeSession, RunRequest, RunResult, run_blocking
 
 __all__ = [
@@ -16,4 +22,5 @@ __all__ = [
     "discover_interpreters",
     "probe_command",
     "run_blocking",
+    "this_interpreter",
 ]

@@ -109,7 +109,9 @@ class InterpreterInfo:
                 continue
             absent = [p for p in spec.packages if p not in self.importable]
             if absent:
-                out[name] = f"needs {', '.join(absent)}, not installed for this interpreter"
+                out[name] = (
+                    f"needs {', '.join(absent)}, not installed for this interpreter: pip install {' '.join(absent)}"
+                )
         return out
 
     def models(self) -> list[str]:
@@ -142,17 +144,22 @@ _DESCRIBE = (
 )
 
 
+def this_interpreter() -> InterpreterInfo:
+    """What the interpreter Threadloom itself runs on is (the bundled one, in a frozen app)."""
+    return InterpreterInfo(
+        sys.executable,
+        platform.python_version(),
+        platform.python_implementation(),
+        bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        bool(getattr(sys, "_is_gil_enabled", lambda: True)()),
+        frozenset(p for p in _packages_wanted() if importlib.util.find_spec(p) is not None),
+    )
+
+
 async def describe_interpreter(path: str, timeout: float = 10.0) -> InterpreterInfo:
     """Ask an interpreter what it is, without blocking the event loop."""
     if path in ("", BUNDLED) or (path == sys.executable and not getattr(sys, "frozen", False)):
-        return InterpreterInfo(
-            sys.executable,
-            platform.python_version(),
-            platform.python_implementation(),
-            bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-            bool(getattr(sys, "_is_gil_enabled", lambda: True)()),
-            frozenset(p for p in _packages_wanted() if importlib.util.find_spec(p) is not None),
-        )
+        return this_interpreter()
     argv, env, cwd = probe_command(path)
     try:
         proc = await asyncio.create_subprocess_exec(

@@ -6,6 +6,7 @@ and keeps those choices in ``QSettings``; it runs nothing itself.
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import platform
@@ -31,11 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import InterpreterInfo, RunRequest
+from ..engine import InterpreterInfo, RunRequest, this_interpreter
 from ..errors import UsageError
 from ..probe.models import DEFAULT_MODEL, model_names, spec_of
 from ..scenario import Scenario, list_presets
 from ..scenario.load import MAX_POOL
+from ..viewmodel.compare import variant_changes
 from .runner import PlannedRun
 
 SWITCH_MIN_MS, SWITCH_MAX_MS, SWITCH_DEFAULT_MS = 0.1, 100.0, 5.0
@@ -60,6 +62,14 @@ INTERPRETER_TOOLTIP = (
     "The Python that runs the workload, in a process of its own. A free-threaded build (for example "
     "python3.13t) runs threads without the GIL; PyPy has a GIL of its own."
 )
+GIL_TOOLTIP = (
+    "<b>GIL</b> of a free-threaded build (PYTHON_GIL for the probe): <i>auto</i> lets the interpreter decide "
+    "(off, unless an extension module needs it), <i>on</i> runs with a GIL as ordinary builds do, <i>off</i> "
+    "without one, so threads running Python code really run at once.<br><br>Only a free-threaded build "
+    "(python3.13t, say) can choose; other interpreters always have their GIL."
+)
+#: The GIL control's entries: what a run asks for (RunRequest.gil) and what the box says.
+GIL_CHOICES = ((None, "auto"), (True, "on"), (False, "off"))
 VARIANT_TOOLTIP = (
     "Compare settings: every checked model runs once with the settings above and once with these, stacked "
     "on one time axis with their metrics side by side. Try switch interval 5 ms against 0.5 ms on the convoy "
@@ -70,12 +80,25 @@ VARIANT_TOOLTIP = (
 MIN_PROBE_VERSION = (3, 9)
 
 
-def this_python_label() -> str:
+def this_python_label(info: InterpreterInfo | None = None) -> str:
     """The first interpreter entry: the Python bundled with the app, or the one running it from source."""
     version = platform.python_version()
+    tag = gil_tag(info) if info is not None else ""
     if getattr(sys, "frozen", False):
-        return f"Bundled Python {version}"
-    return f"This Python {version} - {sys.executable}"
+        return f"Bundled Python {version}{tag}"
+    return f"This Python {version}{tag} - {sys.executable}"
+
+
+def gil_tag(info: InterpreterInfo) -> str:
+    """ " (free-threaded, GIL off)" for a free-threaded build, with its GIL as it starts; "" for the others."""
+    if not info.gil_optional:
+        return ""
+    return f" (free-threaded, GIL {'on' if info.gil_enabled else 'off'})"
+
+
+def interpreter_label(info: InterpreterInfo) -> str:
+    """A picker entry: implementation, version, the build and its GIL, path."""
+    return f"{info.implementation} {info.version}{gil_tag(info)} - {info.path}"
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -161,6 +184,7 @@ class ControlPanel(QWidget):
     -------
     runClicked(), stopClicked(): the buttons.
     openRequested(), editRequested(), browseInterpreterRequested(): the window shows the dialogs.
+    interpreterChosen(object): the user picked an interpreter (its InterpreterInfo).
     scenarioChanged(object): the selected :class:`Scenario` (or ``None``).
     """
 
@@ -169,6 +193,8 @@ class ControlPanel(QWidget):
     openRequested = Signal()
     editRequested = Signal()
     browseInterpreterRequested = Signal()
+    #: The user picked an interpreter that has answered: its :class:`InterpreterInfo`.
+    interpreterChosen = Signal(object)
     scenarioChanged = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -197,12 +223,14 @@ class ControlPanel(QWidget):
         self.description.setWordWrap(True)
         self.description.setObjectName("muted")
         self.description.setTextFormat(Qt.TextFormat.PlainText)
+        # The picker has a row of its own, the dock's whole width, so preset names are not cut.
         row = QHBoxLayout()
-        row.addWidget(self.scenario_box, 1)
+        row.addStretch(1)
         row.addWidget(open_button)
         row.addWidget(edit_button)
         scenario_group = QGroupBox("Scenario", self)
         sl = QVBoxLayout(scenario_group)
+        sl.addWidget(self.scenario_box)
         sl.addLayout(row)
         sl.addWidget(self.description)
 
@@ -213,8 +241,7 @@ class ControlPanel(QWidget):
         grid.setHorizontalSpacing(12)
         for i, name in enumerate(model_names()):
             check = QCheckBox(name, models_group)
-            spec = spec_of(name)
-            check.setToolTip(f"<b>{name}</b>: {spec.description}.<br>{spec.hint}")
+            check.setToolTip(self._model_tooltip(name))
             check.toggled.connect(self._update_run_button)
             self.model_checks[name] = check
             grid.addWidget(check, i // 2, i % 2)
@@ -234,10 +261,21 @@ class ControlPanel(QWidget):
         self._interpreters: list[str] = ["", _BROWSE]  # per combo entry; "" = the bundled Python
         self._interp_versions: list[tuple[int, ...]] = [(99,), (0,)]
         self._interp_labels: set[str] = set()
-        self.interpreter_box.addItem(this_python_label())
+        #: path -> what describe_interpreter said ("" = the Python running the app).
+        self._interp_infos: dict[str, InterpreterInfo] = {"": this_interpreter()}
+        #: Models the interpreter unticked because it cannot run them, ticked again when one can.
+        self._unticked_for_interpreter: set[str] = set()
+        self.interpreter_box.addItem(this_python_label(self._interp_infos[""]))
         self.interpreter_box.setItemData(0, sys.executable, Qt.ItemDataRole.ToolTipRole)
         self.interpreter_box.addItem("Browse…")
         self.interpreter_box.activated.connect(self._on_interpreter_activated)
+        self.interpreter_box.currentIndexChanged.connect(self._apply_interpreter)
+        self.gil_box = QComboBox(self)
+        for _value, text in GIL_CHOICES:
+            self.gil_box.addItem(text)
+        self.gil_box.setToolTip(GIL_TOOLTIP)
+        gil_label = QLabel("GIL", self)
+        gil_label.setToolTip(GIL_TOOLTIP)
         self._last_interpreter_index = 0
         switch_label = QLabel("Switch interval", self)
         switch_label.setToolTip(SWITCH_TOOLTIP)
@@ -247,7 +285,14 @@ class ControlPanel(QWidget):
         form = QFormLayout(settings_group)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(switch_label, self.switch)
-        form.addRow(pool_label, self.pool)
+        # The GIL shares the pool's row: one row more would push the panel past the window's height.
+        pool_row = QHBoxLayout()
+        pool_row.setContentsMargins(0, 0, 0, 0)
+        pool_row.addWidget(self.pool, 1)
+        pool_row.addSpacing(8)
+        pool_row.addWidget(gil_label)
+        pool_row.addWidget(self.gil_box, 1)
+        form.addRow(pool_label, pool_row)
         form.addRow("Interpreter", self.interpreter_box)
 
         # Variant ----------------------------------------------------------------
@@ -265,6 +310,14 @@ class ControlPanel(QWidget):
         vform.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         vform.addRow("Switch interval", self.variant_switch)
         vform.addRow("Pool size", self.variant_pool)
+        # Which checked models the variant would not change (asyncio at another switch interval, say).
+        self.variant_note = QLabel("", self.variant)
+        self.variant_note.setWordWrap(True)
+        self.variant_note.setObjectName("hint")
+        self.variant_note.hide()
+        vform.addRow(self.variant_note)
+        self.variant_switch.valueChanged.connect(self._update_run_button)
+        self.variant_pool.valueChanged.connect(self._update_run_button)
         self.variant.toggled.connect(self._update_run_button)
 
         # Buttons --------------------------------------------------------------
@@ -291,6 +344,7 @@ class ControlPanel(QWidget):
         layout.addWidget(settings_group)
         layout.addWidget(self.variant)
         layout.addStretch(1)
+        self._apply_interpreter()
         self._load_presets()
         if not self.selected_models():  # the first preset ticked its own model, if it names one
             self.set_models([DEFAULT_MODEL])
@@ -384,8 +438,10 @@ class ControlPanel(QWidget):
         unknown = [m for m in models if m not in self.model_checks]
         if unknown:
             raise UsageError(f"unknown model {unknown[0]!r}; allowed: {', '.join(model_names())}")
+        refused = self.unavailable_models()
+        self._unticked_for_interpreter = {m for m in models if m in refused}
         for name, check in self.model_checks.items():
-            check.setChecked(name in models)
+            check.setChecked(name in models and name not in refused)
         self._update_run_button()
 
     def interpreter(self) -> str | None:
@@ -393,9 +449,58 @@ class ControlPanel(QWidget):
         path = self._interpreters[i] if 0 <= i < len(self._interpreters) else ""
         return path if path not in ("", _BROWSE) else None
 
+    def interpreter_info(self) -> InterpreterInfo | None:
+        """What the selected interpreter said about itself (None while it has not answered)."""
+        i = self.interpreter_box.currentIndex()
+        path = self._interpreters[i] if 0 <= i < len(self._interpreters) else ""
+        return self._interp_infos.get(path)
+
+    def unavailable_models(self) -> dict[str, str]:
+        """The models the selected interpreter cannot run, with why."""
+        info = self.interpreter_info()
+        return info.unavailable() if info is not None else {}
+
+    def gil(self) -> bool | None:
+        """The GIL the runs ask for: True on, False off, None as the interpreter decides (and always
+        None for a build that has a GIL either way)."""
+        info = self.interpreter_info()
+        if info is None or not info.gil_optional:
+            return None
+        return GIL_CHOICES[max(0, self.gil_box.currentIndex())][0]
+
+    def _model_tooltip(self, name: str, refused: str = "") -> str:
+        spec = spec_of(name)
+        tip = f"<b>{name}</b>: {spec.description}.<br>{spec.hint}"
+        if refused:
+            tip += f"<br><br><b>Not under this interpreter</b>: {html.escape(refused)}"
+        return tip
+
+    def _apply_interpreter(self, *_args: object) -> None:
+        """Disable the models the selected interpreter cannot run (the reason as tooltip), enable the GIL
+        control for a free-threaded build."""
+        info = self.interpreter_info()
+        refused = info.unavailable() if info is not None else {}
+        for name, check in self.model_checks.items():
+            why = refused.get(name, "")
+            if why and check.isChecked():
+                self._unticked_for_interpreter.add(name)
+                check.setChecked(False)
+            check.setEnabled(not why)
+            check.setToolTip(self._model_tooltip(name, why))
+            if not why and name in self._unticked_for_interpreter:
+                self._unticked_for_interpreter.discard(name)
+                check.setChecked(True)
+        free_threaded = info is not None and info.gil_optional
+        self.gil_box.setEnabled(free_threaded)
+        gil_tip = GIL_TOOLTIP
+        if not free_threaded:
+            gil_tip += "<br><br><i>This interpreter is not a free-threaded build: its GIL is always on.</i>"
+        self.gil_box.setToolTip(gil_tip)
+        self._update_run_button()
+
     def add_interpreter(self, info: InterpreterInfo, select: bool = False) -> None:
         """List an interpreter (after describe_interpreter answered), once per path."""
-        text = f"{info.label} - {info.path}"
+        text = interpreter_label(info)
         if info.path in self._interpreters:
             index = self._interpreters.index(info.path)
             self.interpreter_box.setItemText(index, text)
@@ -412,10 +517,17 @@ class ControlPanel(QWidget):
             self._interp_versions.insert(index, _version_key(info.version))
             self._interp_labels.add(info.label)
             self.interpreter_box.insertItem(index, text)
-        self.interpreter_box.setItemData(index, info.path, Qt.ItemDataRole.ToolTipRole)
+        self._interp_infos[info.path] = info
+        refused = info.unavailable()
+        tip = info.path
+        if refused:
+            tip += "\n" + "\n".join(f"{name}: {why}" for name, why in refused.items())
+        self.interpreter_box.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
         if select:
             self.interpreter_box.setCurrentIndex(index)
             self._last_interpreter_index = index
+        if index == self.interpreter_box.currentIndex():
+            self._apply_interpreter()
 
     def saved_interpreter(self) -> str | None:
         """The interpreter the restored settings chose, to select once it has been found."""
@@ -434,6 +546,9 @@ class ControlPanel(QWidget):
             self.browseInterpreterRequested.emit()
         else:
             self._last_interpreter_index = index
+            info = self.interpreter_info()
+            if info is not None:
+                self.interpreterChosen.emit(info)
 
     def set_running(self, running: bool) -> None:
         for widget in self.findChildren(QGroupBox, options=Qt.FindChildOption.FindDirectChildrenOnly):
@@ -443,10 +558,29 @@ class ControlPanel(QWidget):
 
     def _update_run_button(self, *_args: object) -> None:
         models = self.selected_models()
-        runs = len(models) * (2 if self.variant.isChecked() else 1)
+        same = self._variant_skips(models) if self.variant.isChecked() else []
+        runs = len(models) * (2 if self.variant.isChecked() else 1) - len(same)
+        self.variant_note.setText(
+            f"{', '.join(same)}: run once; the variant cannot change {'it' if len(same) == 1 else 'them'} "
+            "(a switch interval only matters where several threads share one GIL)."
+            if same
+            else ""
+        )
+        self.variant_note.setVisible(bool(same))
         self.run_button.setText("Run" if runs <= 1 else f"Run and compare ({runs})")
         if not self.stop_button.isEnabled():
             self.run_button.setEnabled(bool(models))
+
+    def _variant_settings(self) -> tuple[tuple[float, int | None], tuple[float, int | None]]:
+        scenario = self.current_scenario()
+        base_pool = self.pool.value() or (scenario.pool_size if scenario else None)
+        base = (self.switch.value(), base_pool)
+        return base, (self.variant_switch.value(), self.variant_pool.value() or base_pool)
+
+    def _variant_skips(self, models: list[str]) -> list[str]:
+        """The checked models a run with the variant's settings would only repeat."""
+        base, variant = self._variant_settings()
+        return [m for m in models if not variant_changes(m, base, variant)]
 
     # -- the plan -------------------------------------------------------------------
     def plan(self) -> list[PlannedRun]:
@@ -466,13 +600,22 @@ class ControlPanel(QWidget):
         vary_switch = len({s for s, _ in settings}) > 1
         vary_pool = len({p for _, p in settings}) > 1
         interpreter = self.interpreter()
+        refused = self.unavailable_models()
+        for model in models:
+            if model in refused:
+                raise UsageError(f"{model} cannot run under this interpreter: {refused[model]}")
+        gil = self.gil()
         plan = []
-        for switch, pool in settings:
+        skips = self._variant_skips(models) if self.variant.isChecked() else []
+        for n, (switch, pool) in enumerate(settings):
             for model in models:
+                if n and model in skips:
+                    continue
                 model_pool = pool if has_pool(model) else None
                 scenario.check_run(model, model_pool)
                 label = run_label(model, switch, model_pool, vary_switch, vary_pool)
-                plan.append(PlannedRun(RunRequest(scenario, model, switch, model_pool, interpreter), label))
+                request = RunRequest(scenario, model, switch, model_pool, interpreter, gil=gil)
+                plan.append(PlannedRun(request, label))
         return plan
 
     # -- settings ----------------------------------------------------------------
@@ -482,6 +625,7 @@ class ControlPanel(QWidget):
         s.setValue("controls/switch_ms", self.switch.value())
         s.setValue("controls/pool", self.pool.value())
         s.setValue("controls/interpreter", self.interpreter() or "")
+        s.setValue("controls/gil", self.gil_box.currentText())
         s.setValue("controls/variant", self.variant.isChecked())
         s.setValue("controls/variant_switch_ms", self.variant_switch.value())
         s.setValue("controls/variant_pool", self.variant_pool.value())
@@ -507,4 +651,6 @@ class ControlPanel(QWidget):
         except (TypeError, ValueError):
             pass  # a hand-edited settings file: keep the defaults
         self.variant.setChecked(str(s.value("controls/variant", "false")).lower() == "true")
+        gil = self.gil_box.findText(str(s.value("controls/gil", "auto") or "auto"))
+        self.gil_box.setCurrentIndex(max(0, gil))
         self._saved_interpreter = str(s.value("controls/interpreter", "") or "") or None

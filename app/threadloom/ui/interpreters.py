@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from ..engine import describe_interpreter, discover_interpreters
 from ..errors import ThreadloomError
-from .controls import ControlPanel
+from .controls import ControlPanel, gil_tag
 
 
 class InterpreterFinder:
@@ -40,7 +40,16 @@ class InterpreterFinder:
             return
         self._controls.add_interpreter(info, select=select)
         if select:
-            self._report(f"The probe will run under {info.label} ({info.path}).")
+            self._report(selected_text(info))
 
 
-__all__ = ["InterpreterFinder"]
+def selected_text(info) -> str:
+    """The status line once an interpreter is selected: what it is, and the models it cannot run."""
+    text = f"The probe will run under {info.implementation} {info.version}{gil_tag(info)} ({info.path})."
+    refused = info.unavailable()
+    if refused:
+        text += " It cannot run " + "; ".join(f"{name} ({why})" for name, why in refused.items()) + "."
+    return text
+
+
+__all__ = ["InterpreterFinder", "selected_text"]

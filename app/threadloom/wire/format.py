@@ -57,6 +57,8 @@ WORKER_POOL_THREAD = "pool-thread"
 WORKER_LOOP = "loop"
 WORKER_PROCESS = "process"
 WORKER_MAIN = "main"
+#: gevent's hub: one thread whose greenlets take turns, switching where the patched stdlib would block.
+WORKER_HUB = "hub"
 
 WORKER_KINDS = {
     k.name: k
@@ -65,6 +67,7 @@ WORKER_KINDS = {
         WorkerKind(WORKER_POOL_THREAD, "worker", "", own_gil=False, cooperative=False, long_lived=True, per_task=False),
         WorkerKind(WORKER_LOOP, "loop", "event loop", own_gil=False, cooperative=True, long_lived=True, per_task=False),
         WorkerKind(WORKER_PROCESS, "process", "", own_gil=True, cooperative=False, long_lived=True, per_task=False),
+        WorkerKind(WORKER_HUB, "hub", "gevent hub", own_gil=False, cooperative=True, long_lived=True, per_task=False),
         WorkerKind(
             WORKER_MAIN, "main", "main thread", own_gil=False, cooperative=False, long_lived=False, per_task=False
         ),
