@@ -3,7 +3,10 @@
 A 5 ms QTimer records the gaps between its ticks under qasync while the real
 window runs a scenario that makes the probe emit events as fast as it can (many
 coroutines doing very short waits). Prints the events per second achieved (from
-the trace) and the longest gap, against the goal of 50 ms.
+the trace) and the longest gap, against the goal of 50 ms; and the live view's
+figures: frames a second (paints of the timeline's segments), how far what is on
+screen trails the run (at every tick: now, on the probe's monotonic clock, minus
+the end of what the last frame drew; p95), and the GUI process's CPU share.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_ingest.py
 """
@@ -28,6 +31,8 @@ from threadloom.ui.window import MainWindow
 
 TICK_MS = 5
 GOAL_MS = 50.0
+FPS_GOAL = 20.0
+LAG_GOAL_MS = 100.0
 SCENARIO = """
 name = "ingest flood"
 description = "Hundreds of coroutines doing 10-microsecond waits: as many scheduling events as the probe can make."
@@ -42,10 +47,14 @@ steps = [{ io = 0.01 }]
 
 
 class GapRecorder:
-    """Ticks every TICK_MS and keeps the gaps between ticks while recording."""
+    """Ticks every TICK_MS and keeps the gaps between ticks while recording; with ``lag`` set, also
+    samples how far the live view trails the run at every tick."""
 
     def __init__(self) -> None:
         self.gaps: list[float] = []
+        self.lags: list[float] = []
+        self.arrivals: list[float] = []  # how far the trace the GUI has received trails the run
+        self.lag = None
         self.recording = False
         self._last = time.perf_counter()
         self.timer = QTimer()
@@ -57,6 +66,11 @@ class GapRecorder:
         now = time.perf_counter()
         if self.recording:
             self.gaps.append((now - self._last) * 1000.0)
+            if self.lag is not None:
+                lag = self.lag()
+                if lag is not None:
+                    self.lags.append(lag[0])
+                    self.arrivals.append(lag[1])
         self._last = now
 
     def start(self) -> None:
@@ -67,6 +81,11 @@ class GapRecorder:
     def stop(self) -> list[float]:
         self.recording = False
         return list(self.gaps)
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("nan")
 
 
 def _summary(gaps: list[float]) -> str:
@@ -89,16 +108,56 @@ async def bench() -> int:
     await asyncio.sleep(0.3)  # let the window settle before measuring
 
     live: dict[str, object] = {}
+    # What the live view shows: the end of the trace as of the last refresh that caught up, drawn at the
+    # next paint of the segments. Lag = now (probe's monotonic clock) - (probe start + that end).
+    timeline = window.timeline
+    shown = {"pending": None, "end": None, "t0": 0, "frames": 0}
+    refresh = timeline.refresh
+
+    def timed_refresh() -> None:
+        refresh()
+        trace = window.runner.live_trace()
+        if trace is not None and trace.header and all(b.generation == b.trace.generation for b in timeline.bands):
+            shown["pending"], shown["t0"] = trace.end_ns, trace.t0_ns
+
+    timeline.refresh = timed_refresh
+    timeline._catch_up.timeout.disconnect()
+    timeline._catch_up.timeout.connect(timed_refresh)
+    item = timeline.segment_item
+    paint = item.paint
+
+    def counted_paint(*args) -> None:
+        paint(*args)
+        if window.runner.running:
+            shown["frames"] += 1
+            if shown["pending"] is not None:
+                shown["end"] = shown["pending"]
+
+    item.paint = counted_paint
+
+    def lag_ms() -> tuple[float, float] | None:
+        trace = window.runner.live_trace()
+        if trace is None or shown["end"] is None:
+            return None
+        now = time.monotonic_ns() - shown["t0"]
+        return (now - shown["end"]) / 1e6, (now - trace.end_ns) / 1e6
+
+    recorder.lag = lag_ms
 
     def end_of_live(_outcome: object) -> None:
         # The runner's finished signal comes before the views get the whole trace: that is the end of ingest.
         live["wall"] = time.perf_counter() - started
+        live["cpu"] = time.process_time() - cpu_started
         live["gaps"] = recorder.stop()
+        live["lags"] = list(recorder.lags)
+        live["arrivals"] = list(recorder.arrivals)
+        live["frames"] = shown["frames"]
+        recorder.lag = None
         recorder.start()
 
     window.runner.finished.connect(end_of_live)
     recorder.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     traces = await window.run_current()
     await asyncio.sleep(0.2)
     final_gaps = recorder.stop()
@@ -121,8 +180,17 @@ async def bench() -> int:
         f"({window.runner.updates_emitted / live_wall:.1f}/s)"
     )
     print(f"  end of run (metrics, timeline rebuilt with {len(trace):,} segments): {_summary(final_gaps)}")
+    lag95, arrival95 = (_p95(live[k]) for k in ("lags", "arrivals"))
+    fps = float(live["frames"]) / live_wall
+    print(
+        f"live view: {fps:.1f} frames/s, lag p95 {lag95:.0f} ms, longest stall {longest:.1f} ms; "
+        f"GUI CPU {float(live['cpu']) / live_wall:.0%} of one core; received p95 {arrival95:.0f} ms behind the run "
+        f"(goals >= {FPS_GOAL:g} frames/s, lag <= {LAG_GOAL_MS:g} ms, stall <= {GOAL_MS:g} ms)"
+    )
+    window.timeline.refresh = refresh
     window.close()
-    return 0 if longest <= GOAL_MS else 2
+    met = longest <= GOAL_MS and fps >= FPS_GOAL and lag95 <= LAG_GOAL_MS
+    return 0 if met else 2
 
 
 def main() -> int:

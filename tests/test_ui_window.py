@@ -25,6 +25,7 @@ from threadloom.errors import ScenarioError, UsageError
 from threadloom.model import STATES
 from threadloom.scenario import parse_scenario
 from threadloom.ui.app import _run_window
+from threadloom.ui.runner import REFRESH_MS
 from threadloom.ui.window import MainWindow
 
 from .conftest import alive_in_group, group, scenario_text
@@ -122,8 +123,8 @@ def test_preset_runs_to_the_end_and_fills_timeline_and_summary(window, loop):
     assert "queue" in window.summary.waiting.detail.text()
     assert window.status_message().startswith("Finished")
     assert window.replay.clock.duration_ms == pytest.approx(traces[0].end_ns / 1e6)
-    # Live redraws are throttled to ten a second at most.
-    assert 1 <= window.runner.updates_emitted <= 10 * wall + 2
+    # Live redraws are throttled to one per REFRESH_MS at most (25 a second).
+    assert 1 <= window.runner.updates_emitted <= (1000 / REFRESH_MS) * wall + 2
 
 
 def test_stop_mid_run_keeps_partial_trace_and_leaves_no_probe(window, loop):

@@ -186,13 +186,13 @@ def test_differences_within_the_noise_mark_nothing():
     assert compare_runs([run_for(0.3), run_for(0.9)], ["a", "b"]).row("makespan").best() is None
 
 
-def test_higher_cpu_utilization_is_best():
+def test_cpu_utilization_is_neither_best_nor_worst():
     busy = compute_metrics(synthetic([[("running", 100)]]))
     waiting = compute_metrics(synthetic([[("io", 100), ("running", 100)]]))
     row = compare_runs([waiting, busy], ["waiting", "busy"]).row("CPU utilization")
-    # Higher is better, so the worst is the best's multiple of it.
-    assert [cell.text for cell in row.cells] == ["50%  (×2.0)", "100%"]
-    assert row.best() == 1 and row.worst() == 0
+    # A busier CPU is not a better run (issue 12, item 9): the makespan says which did better.
+    assert [cell.text for cell in row.cells] == ["50%", "100%"]
+    assert row.best() is None and row.worst() is None
 
 
 def test_a_missing_value_is_a_dash_and_is_never_best():

@@ -54,6 +54,7 @@ class RunRequest:
         return {
             "model": self.model,
             "scenario_name": self.scenario.name,
+            "lesson": self.scenario.lesson,
             "tasks": self.scenario.tasks(),
             "switch_interval_ms": self.switch_interval_ms,
             "pool_size": self.pool_size,

@@ -73,6 +73,7 @@ def _header(record: dict) -> str | None:
         or _whole(record, "pid", 0, MAX_INT)
         or _text(record, "model")
         or _text(record, "scenario")
+        or _text(record, "lesson")
     )
     if problem:
         return problem

@@ -19,7 +19,7 @@ from .echo import raise_fd_limit
 from .gauges import MemoryGauge, cpu_snapshot, other_cpu_utilization
 from .lifeline import watch_stdin
 from .models import MODELS
-from .recorder import Recorder
+from .recorder import Recorder, widen_pipe
 from .workload import Calibration, StepContext
 
 #: Exit codes the parent understands (see docs/wire-format.md).
@@ -95,6 +95,7 @@ class ProbeRun:
             "probe_version": __version__,
             "model": self.spec.name,
             "scenario": config.get("scenario_name", ""),
+            "lesson": config.get("lesson", ""),
             "interpreter": {
                 "path": sys.executable,
                 "version": platform.python_version(),
@@ -198,6 +199,7 @@ def main() -> None:
     watch_stdin()
     raise_fd_limit()
     out = sys.stdout.buffer
+    widen_pipe(out)  # a busy parent reads once a turn: room for a whole flush between reads
     run = ProbeRun(config, out)
     run.write(magic_line())
     try:

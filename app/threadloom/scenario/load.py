@@ -42,7 +42,7 @@ MIN_SWITCH_INTERVAL_MS = 0.001
 #: Open files a probe (and the echo peer) needs besides one socket per connection.
 FD_MARGIN = 64
 
-_TOP_KEYS = {"name", "description", "run", "groups"}
+_TOP_KEYS = {"name", "description", "lesson", "run", "groups"}
 _RUN_KEYS = {"model", "switch_interval_ms", "pool_size", "peer_delay_ms"}
 #: Longest answer delay of the echo peer for net steps, in ms.
 MAX_PEER_DELAY_MS = 1_000.0
@@ -74,6 +74,8 @@ class Scenario:
     peer_delay_ms: float = 0.0
     source: str = "<scenario>"
     text: str = field(default="", repr=False, compare=False)
+    #: What the scheduler view's "What to look for" says for this scenario ("": the model's own, by its work).
+    lesson: str = ""
 
     @property
     def task_count(self) -> int:
@@ -177,6 +179,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     v.keys(data, _TOP_KEYS, "the top level")
     name = v.text(data.get("name", Path(source).stem), "name")
     description = v.text(data.get("description", ""), "description", allow_empty=True)
+    lesson = v.text(data.get("lesson", ""), "lesson", allow_empty=True).strip()
     run = data.get("run", {})
     if not isinstance(run, dict):
         v.fail("[run]", "must be a table", run)
@@ -237,7 +240,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             f"{source}: count x repeat x steps comes to {executions:,} step executions; "
             f"at most {MAX_STEP_EXECUTIONS:,} fit in memory (lower count or repeat)"
         )
-    return Scenario(name, description, tuple(groups), model, switch, pool, peer_delay, source, text)
+    return Scenario(name, description, tuple(groups), model, switch, pool, peer_delay, source, text, lesson)
 
 
 class _Validator:

@@ -77,6 +77,8 @@ class FileActions(QObject):
         self.opened: SavedRuns | None = None
         self.last_path: Path | None = None
         self._dialogs: list[QWidget] = []
+        #: The export dialog's last choices (view, size entry, format), so the next one starts there.
+        self._picture_choice: tuple[str, Any, str] = ("window", None, "png")
         menu = window.file_menu
         self.save_action = self._action("&Save run…", QKeySequence("Ctrl+S"), self.ask_save)
         self.open_action = self._action("Open &run…", QKeySequence("Ctrl+Shift+O"), self.ask_open)
@@ -261,11 +263,12 @@ class FileActions(QObject):
     def ask_picture(self) -> None:
         if self._no_runs():
             return
-        dialog = PictureDialog(self.window, {v: self.view_widget(v).size() for v in VIEWS})
+        dialog = PictureDialog(self.window, {v: self.view_widget(v).size() for v in VIEWS}, *self._picture_choice)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen() -> None:
             view, size, fmt = dialog.choice()
+            self._picture_choice = (view, dialog.size_choice(), fmt)  # the next export starts from these
             self._file_dialog(
                 "Export picture",
                 _PICTURE_FILTERS[fmt],
@@ -376,14 +379,24 @@ def _file_stem(traces: list[Trace], labels: list[str]) -> str:
     return f"{words or 'run'}-{'-vs-'.join(labels) or 'run'}-{stamp}"
 
 
+def _index_of(box: QComboBox, data: Any) -> int:
+    """The entry of ``box`` holding ``data`` (the first if none does); ``findData`` misses Python
+    strings and tuples in PySide6."""
+    return next((i for i in range(box.count()) if box.itemData(i) == data), 0)
+
+
 class PictureDialog(QDialog):
     """What to draw (window, timeline, scheduler), at which size, in which format."""
 
-    def __init__(self, parent: QWidget, shown: dict[str, Any]) -> None:
+    def __init__(
+        self, parent: QWidget, shown: dict[str, Any], view: str = "window", size: Any = None, fmt: str = "png"
+    ) -> None:
         super().__init__(parent)
+        first_view, first_size, first_format = view, size, fmt
         self.setWindowTitle("Export picture")
         self._shown = shown
         form = QFormLayout(self)
+        self._form = form
         self.view = QComboBox()
         for view in VIEWS:
             self.view.addItem(
@@ -397,7 +410,7 @@ class PictureDialog(QDialog):
             box.setSuffix(" px")
         self.width_box.setValue(1600)
         self.height_box.setValue(900)
-        custom = QWidget()
+        self.custom = custom = QWidget()
         row = QHBoxLayout(custom)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.width_box)
@@ -423,21 +436,41 @@ class PictureDialog(QDialog):
         form.addRow(buttons)
         self.view.currentIndexChanged.connect(self._fill_sizes)
         self.size.currentIndexChanged.connect(self._sync_custom)
+        self.view.setCurrentIndex(_index_of(self.view, first_view))
+        self.format.setCurrentIndex(_index_of(self.format, first_format))
         self._fill_sizes()
+        if isinstance(first_size, tuple):
+            custom = first_size[0] == "custom"
+            w, h = first_size[1] if custom else first_size
+            self.width_box.setValue(w)
+            self.height_box.setValue(h)
+            data = "custom" if custom else first_size
+            self.size.setCurrentIndex(_index_of(self.size, data))
+        self._sync_custom()
 
     def _fill_sizes(self) -> None:
         shown = self._shown[self.view.currentData()]
+        kept = self.size.currentData()
         self.size.clear()
         self.size.addItem(f"As shown ({shown.width()} × {shown.height()} + caption)", None)
         for w, h in _SIZES:
             self.size.addItem(f"{w} × {h}", (w, h))
         self.size.addItem("Custom", "custom")
+        if kept is not None:
+            self.size.setCurrentIndex(_index_of(self.size, kept))
         self._sync_custom()
 
     def _sync_custom(self) -> None:
+        """The width and height boxes only with "Custom": beside "As shown" they would say nothing."""
         custom = self.size.currentData() == "custom"
+        self._form.setRowVisible(self.custom, custom)
         self.width_box.setEnabled(custom)
         self.height_box.setEnabled(custom)
+
+    def size_choice(self) -> Any:
+        """The size entry chosen, to start the next export from: None, (w, h) or ("custom", (w, h))."""
+        size = self.size.currentData()
+        return ("custom", (self.width_box.value(), self.height_box.value())) if size == "custom" else size
 
     def choice(self) -> tuple[str, tuple[int, int] | None, str]:
         size = self.size.currentData()

@@ -6,7 +6,7 @@ Both only format :class:`~threadloom.model.RunMetrics`; nothing is measured here
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -340,8 +340,10 @@ class CompareTable(QTableWidget):
         self.setAlternatingRowColors(False)
         self.setShowGrid(False)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.verticalHeader().setDefaultSectionSize(21)
+        # Row labels are whole ("latency p95", descenders and all): the header fits its text.
+        self.verticalHeader().setTextElideMode(Qt.TextElideMode.ElideNone)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setMinimumSectionSize(110)
         self.setToolTip(
             "Green: the best run for that metric; red: the worst, with how many times worse it is. "
             "Settings that differ between runs are in bold."
@@ -359,6 +361,7 @@ class CompareTable(QTableWidget):
         self._metrics, self._labels = list(metrics), list(labels)
         self._comparison = compare_runs(metrics, labels)
         self.clear()
+        self._fit_rows()
         self.setColumnCount(len(metrics))
         self.setRowCount(len(self._comparison.rows))
         self.setHorizontalHeaderLabels(labels)
@@ -382,6 +385,30 @@ class CompareTable(QTableWidget):
                     font.setBold(True)
                 item.setFont(font)
                 self.setItem(r, c, item)
+        self.verticalHeader().setMinimumWidth(self._label_width())
+        # New runs, a new table: it starts at its first row and column, not where the last one was left.
+        self.verticalScrollBar().setValue(0)
+        self.horizontalScrollBar().setValue(0)
+        self.scrollToTop()
+
+    def _bold_metrics(self) -> QFontMetrics:
+        font = QFont(self.verticalHeader().font())
+        font.setBold(True)
+        return QFontMetrics(font)
+
+    def _fit_rows(self) -> None:
+        """Rows as tall as a bold line of text and some air, whatever the font and the screen."""
+        self.verticalHeader().setDefaultSectionSize(self._bold_metrics().height() + 8)
+
+    def _label_width(self) -> int:
+        fm = self._bold_metrics()
+        return max(fm.horizontalAdvance(name) for name in ROW_NAMES) + 24
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange) and hasattr(self, "_comparison"):
+            self._fit_rows()
+            self.verticalHeader().setMinimumWidth(self._label_width())
 
     def comparison(self) -> Comparison:
         """The rows on show, as :func:`~threadloom.viewmodel.compare.compare_runs` made them."""

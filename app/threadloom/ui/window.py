@@ -40,7 +40,7 @@ from .controls import ControlPanel
 from .editor import ScenarioEditor
 from .elided import ElidedLabel
 from .help import show_about, show_shortcuts
-from .interpreters import InterpreterFinder
+from .interpreters import InterpreterFinder, selected_text
 from .menus import WindowMenus
 from .replay import ReplayBar, ReplayDriver
 from .runner import RunController, RunOutcome
@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         self.controls.openRequested.connect(self.open_scenario_dialog)
         self.controls.editRequested.connect(self.open_editor)
         self.controls.browseInterpreterRequested.connect(self.browse_interpreter)
+        self.controls.interpreterChosen.connect(lambda info: self.set_status(selected_text(info)))
         self.controls.scenarioChanged.connect(self._on_scenario_changed)
         scroll = QScrollArea(self)
         scroll.setWidget(self.controls)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..model import RunMetrics
+from ..probe.models import MODELS
+from ..wire import worker_kind
 from .text import count, megabytes, metric_ms
 
 #: Runs closer than this (relative) are not called better or worse: timings on a busy machine wobble.
@@ -34,6 +36,7 @@ class _Metric:
     better: int  # -1: lower is better, +1: higher is better, 0: a setting (flagged when it differs)
     tooltip: str
     floor: float = 0.0  # differences smaller than this are noise, whatever the ratio
+    setting: bool = True  # with better == 0: a setting, bold where the runs differ; False: a plain measurement
 
 
 def _interpreter(m: RunMetrics) -> str:
@@ -68,7 +71,16 @@ _METRICS: tuple[_Metric, ...] = (
         1.0,
     ),
     _Metric("waiting in a queue", lambda m: m.queued_ms, metric_ms, -1, "time submitted but not yet started", 1.0),
-    _Metric("CPU utilization", lambda m: m.cpu_utilization, _percent, +1, "running time over makespan x CPUs", 0.01),
+    # Not ranked: a process pool's higher utilization is the price of its speed, and a busy-waiting
+    # run's is waste; the makespan and latencies say which run did better.
+    _Metric(
+        "CPU utilization",
+        lambda m: m.cpu_utilization,
+        _percent,
+        0,
+        "running time over makespan x CPUs (neither better nor worse: the makespan says which run did better)",
+        setting=False,
+    ),
     _Metric(
         "median running slice",
         lambda m: m.median_running_slice_ms,
@@ -178,7 +190,7 @@ def _row(metric: _Metric, metrics: Sequence[RunMetrics]) -> CompareRow:
     if metric.better and len(valid) >= 2 and len(shown) > 1 and _differ(min(valid), max(valid), metric.floor):
         best = max(valid) if metric.better > 0 else min(valid)
         worst = min(valid) if metric.better > 0 else max(valid)
-    differs = metric.better == 0 and len({str(v) for v in raw}) > 1
+    differs = metric.better == 0 and metric.setting and len({str(v) for v in raw}) > 1
     cells = []
     for value, num in zip(raw, nums, strict=True):
         text = value if isinstance(value, str) else metric.fmt(value)
@@ -194,9 +206,44 @@ def _row(metric: _Metric, metrics: Sequence[RunMetrics]) -> CompareRow:
     return CompareRow(metric.name, metric.tooltip, tuple(cells))
 
 
+def switch_interval_matters(model: str) -> bool:
+    """Whether ``sys.setswitchinterval`` can change a run of ``model``: only where several OS threads
+    of the probe take turns on its one GIL (not a lone loop or main thread, not processes)."""
+    module = MODELS.get(model)
+    if module is None:
+        return True  # a model this install does not have: do not guess
+    spec = module.SPEC
+    if not spec.shares_gil:
+        return False
+    kinds = [worker_kind(kind) for kind in spec.worker_kinds]
+    return any(not k.own_gil and not k.cooperative and (k.long_lived or k.per_task) for k in kinds)
+
+
+def variant_changes(model: str, base: tuple[float, int | None], variant: tuple[float, int | None]) -> bool:
+    """Whether a run of ``model`` with the ``variant`` (switch interval, pool size) can differ from
+    one with ``base``: a pool size means nothing without a pool, a switch interval nothing where
+    :func:`switch_interval_matters` says so."""
+    module = MODELS.get(model)
+    has_pool = module is None or module.SPEC.has_pool
+    if has_pool and base[1] != variant[1]:
+        return True
+    return base[0] != variant[0] and switch_interval_matters(model)
+
+
 def compare_runs(metrics: Sequence[RunMetrics], labels: Sequence[str]) -> Comparison:
     """The compare table of ``metrics`` (one run each), headed by ``labels``."""
     return Comparison(tuple(labels), tuple(_row(metric, metrics) for metric in _METRICS))
 
 
-__all__ = ["BEST", "ROW_NAMES", "SIGNIFICANT", "WORST", "Cell", "CompareRow", "Comparison", "compare_runs"]
+__all__ = [
+    "BEST",
+    "ROW_NAMES",
+    "SIGNIFICANT",
+    "WORST",
+    "Cell",
+    "CompareRow",
+    "Comparison",
+    "compare_runs",
+    "switch_interval_matters",
+    "variant_changes",
+]

@@ -110,6 +110,7 @@ class Snapshot:
     group_kinds: dict[str, list[str]] = field(default_factory=dict)
     live: bool = False
     worker_names: dict[int, str] = field(default_factory=dict)  # as the timeline's rows name them
+    lesson: str = ""  # the scenario's own lesson, if it has one
 
     def _traits_of(self) -> dict[int, WorkerKind]:
         return {w.info.id: w.info.traits for w in self.workers}
@@ -203,8 +204,11 @@ class TraceIndex:
         self._start = seg.start[order]
         self._end = seg.end[order]
 
-    def at(self, t_ns: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per task: the index of the segment covering ``t_ns`` (or -1), and that of the one before it."""
+    def at(self, t_ns: int, inclusive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Per task: the index of the segment covering ``t_ns`` (or -1), and that of the one before it.
+
+        ``inclusive``: a segment that ends at ``t_ns`` covers it too (the last instant of a stopped run).
+        """
         n_tasks = len(self.trace.tasks)
         if not len(self._key) or not n_tasks:
             return np.full(n_tasks, -1), np.full(n_tasks, -1)
@@ -212,7 +216,8 @@ class TraceIndex:
         t = min(max(int(t_ns), 0), self._span - 1)
         idx = np.searchsorted(self._key, ids * self._span + t, side="right") - 1
         safe = np.clip(idx, 0, None)
-        covers = (idx >= 0) & (self._task[safe] == ids) & (self._end[safe] > t)
+        ends = self._end[safe]
+        covers = (idx >= 0) & (self._task[safe] == ids) & ((ends >= t) if inclusive else (ends > t))
         prev = safe - 1
         has_prev = covers & (prev >= 0) & (self._task[np.clip(prev, 0, None)] == ids)
         return np.where(covers, idx, -1), np.where(has_prev, prev, -1)
@@ -264,6 +269,7 @@ def _base_snapshot(trace: Trace, t_ns: int, live: bool) -> Snapshot:
         total=len(trace.tasks),
         group_kinds={k: list(v) for k, v in header.get("groups", {}).items()},
         live=live,
+        lesson=header.get("lesson") if isinstance(header.get("lesson"), str) else "",
     )
 
 
@@ -309,11 +315,17 @@ def snapshot_at(trace: Trace, t_ns: int, index: TraceIndex | None = None) -> Sna
     submitted, finished = trace.submitted, trace.finished
     snap.done = int(((finished >= 0) & (finished <= t_ns)).sum())
     snap.not_started = int(((submitted < 0) | (submitted > t_ns)).sum())
+    last_end = index._span - 1
+    if t_ns >= last_end > 0 and snap.done < snap.total:
+        # A stopped run ends where its last segments end: its last instant is what was going on then,
+        # each unfinished task in the state it was in when the run stopped.
+        cover, prev = index.at(last_end, inclusive=True)
+        cover = np.where((finished >= 0) & (finished <= t_ns), -1, cover)
     for task_id in np.nonzero(cover >= 0)[0]:
         i = cover[task_id]
         p = prev[task_id]
         info = trace.tasks[task_id]
-        prev_state = STATES[index._state[p]] if p >= 0 and index._end[p] >= index._start[i] - 1000 else None
+        prev_state = STATES[index._state[p]] if p >= 0 and index._end[p] >= index._start[i] - _TOUCHING_NS else None
         snap.tasks.append(
             TaskNow(
                 int(task_id),
@@ -329,15 +341,44 @@ def snapshot_at(trace: Trace, t_ns: int, index: TraceIndex | None = None) -> Sna
     return snap
 
 
+#: Two segments of a task closer than this are one after the other (what it did just before).
+_TOUCHING_NS = 1000
+#: How many of a live trace's newest closed segments are searched for what each task did before.
+_RECENT_SEGMENTS = 8192
+
+
+def _states_before(trace: Trace) -> dict[int, tuple[str, int]]:
+    """Per task, the state and end of its newest closed segment among the trace's most recent ones.
+
+    A live trace appends a task's segments in time order, so its last one there is the one before
+    its open segment; a task whose last change is older than that window waits for no reason worth
+    naming anyway.
+    """
+    seg = trace.segments()
+    lo = max(0, len(seg) - _RECENT_SEGMENTS)
+    tail = seg.task[lo:][::-1]
+    if not len(tail):
+        return {}
+    ids, first = np.unique(tail, return_index=True)
+    at = lo + len(tail) - 1 - first
+    return {int(t): (STATES[seg.state[i]], int(seg.end[i])) for t, i in zip(ids, at, strict=True)}
+
+
 def live_snapshot(trace: Trace) -> Snapshot:
     """The newest instant of a live run: every task's open segment is what it does now."""
     snap = _base_snapshot(trace, trace.end_ns, live=True)
     if not trace.tasks:
         return snap
     seg = trace.open_segments()
+    before = _states_before(trace)
     for task_id, worker, state, start in zip(seg.task, seg.worker, seg.state, seg.start, strict=False):
         info = trace.tasks[int(task_id)]
-        snap.tasks.append(TaskNow(int(task_id), info.label, info.group, STATES[state], int(worker), int(start)))
+        prev = before.get(int(task_id))
+        # The same rule as snapshot_at's: the state before counts if it ended where this one began.
+        prev_state = prev[0] if prev is not None and prev[1] >= int(start) - _TOUCHING_NS else None
+        snap.tasks.append(
+            TaskNow(int(task_id), info.label, info.group, STATES[state], int(worker), int(start), prev_state)
+        )
     snap.done = int((trace.finished >= 0).sum())
     snap.not_started = max(0, snap.total - snap.done - len(snap.tasks))
     _fill_workers(snap, trace)

@@ -88,6 +88,25 @@ class Columns:
         """One column as its blocks, without joining them."""
         return [block[column] for block in self._sealed] + [self._tail[column][: self._tail_n]]
 
+    def suffix(self, column: int, value: float) -> tuple[int, tuple[np.ndarray, ...]]:
+        """The last blocks, from the last one whose first value in ``column`` is at most ``value`` (all of
+        them when none is), joined, and the index of their first row. For a sorted column that is every
+        row after ``value`` and at least one before it: what re-deriving from ``value`` on needs,
+        without joining the whole store."""
+        blocks = [b for b in [*self._sealed, tuple(c[: self._tail_n] for c in self._tail)] if len(b[0])]
+        if not blocks:
+            return self.n, tuple(c[:0] for c in self._tail)
+        take = len(blocks)
+        for i in range(len(blocks) - 1, -1, -1):
+            if float(blocks[i][column][0]) <= value:
+                take = len(blocks) - i
+                break
+        chosen = blocks[-take:]
+        base = self.n - sum(len(b[0]) for b in chosen)
+        if len(chosen) == 1:
+            return base, chosen[0]
+        return base, tuple(np.concatenate([b[i] for b in chosen]) for i in range(len(self._dtypes)))
+
     def truncate(self, n: int) -> None:
         if n >= self.n:
             return
@@ -95,10 +114,21 @@ class Columns:
         if n >= self._sealed_n:
             self._tail_n = n - self._sealed_n
             return
-        # Into a sealed block: rare (a segment older than a whole block closed late); start over.
-        keep = tuple(c[:n].copy() for c in self.view())
-        self.__init__(*self._dtypes)
-        self.extend(*keep)
+        # Into a sealed block (a segment that closed late starts before the open block): keep the
+        # blocks before it, and what is kept of that block becomes the open one.
+        sealed, acc = [], 0
+        for block in self._sealed:
+            k = len(block[0])
+            if acc + k > n:
+                part = n - acc
+                self._tail = [np.empty(COLUMN_BLOCK, dtype=d) for d in self._dtypes]
+                for c, b in zip(self._tail, block, strict=True):
+                    c[:part] = b[:part]
+                self._tail_n = part
+                break
+            sealed.append(block)
+            acc += k
+        self._sealed, self._sealed_n = sealed, acc
 
     def extend(self, *arrays: np.ndarray) -> None:
         k = len(arrays[0])
@@ -376,7 +406,8 @@ class Band:
         first = lane.n
         if len(start) and lane.n and float(start.min()) < float(old[0][-1] if len(old[0]) else -math.inf):
             if float(start.min()) < float(old[0][0]):
-                base, old = 0, lane.view()
+                # Only the blocks from the one where the late segment goes: never the whole lane.
+                base, old = lane.suffix(0, float(start.min()))
             first = base + int(np.searchsorted(old[0], float(start.min()), "right"))
             k = first - base
             start, end = np.concatenate([old[0][k:], start]), np.concatenate([old[1][k:], end])
@@ -384,7 +415,7 @@ class Band:
             index = np.concatenate([old[5][k:], index])
             fresh = np.concatenate([np.zeros(lane.n - first, dtype=bool), fresh])
         elif len(old[0]) == 0 and lane.n:
-            base, old = 0, lane.view()
+            base, old = lane.suffix(0, math.inf)  # the open block is empty: the last sealed one
         k = first - base
         prev_task = int(old[2][k - 1]) if k > 0 else -1
         prev_shade = int(old[4][k - 1]) if k > 0 else 0
@@ -394,7 +425,7 @@ class Band:
         if len(cols[0]):
             base, (times_tail,) = handoffs.tail()
             if not len(times_tail) or float(cols[0][0]) < float(times_tail[0]):
-                base, (times_tail,) = 0, handoffs.view()
+                base, (times_tail,) = handoffs.suffix(0, float(cols[0][0]))
             # Kept segments may start at the same instant as the first re-derived one (cut pieces
             # resume together): their hand-offs at that instant stay, later ones are derived again.
             handoffs.truncate(base + int(np.searchsorted(times_tail, float(cols[0][0]), "right")))

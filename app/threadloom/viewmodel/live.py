@@ -6,7 +6,10 @@ the summary shows these, a few milliseconds' work even for a big trace.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..model import STATES, Latency, Trace
 
@@ -38,20 +41,39 @@ class LiveMetrics:
     segments_per_s: float
 
 
+#: Per live trace: (segments summed, rewrites then, ready ns, queued ns). A live trace only grows, so
+#: each redraw sums its new tail alone; a rewrite (GIL exclusion) or a shrink starts the sums over.
+_SUMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _waiting_ns(trace: Trace) -> tuple[int, int]:
+    n_sum, rewrites, ready, queued = _SUMS.get(trace, (0, trace.rewrites, 0, 0))
+    if rewrites != trace.rewrites or n_sum > len(trace):
+        n_sum, ready, queued = 0, 0, 0
+    seg = trace.segments()
+    if len(seg.start) > n_sum:
+        tail = slice(n_sum, len(seg.start))
+        length, state = seg.end[tail] - seg.start[tail], seg.state[tail]
+        ready += int(np.sum(length, where=state == _READY))
+        queued += int(np.sum(length, where=state == _QUEUED))
+        n_sum = len(seg.start)
+    _SUMS[trace] = (n_sum, trace.rewrites, ready, queued)
+    return ready, queued
+
+
 def live_metrics(trace: Trace, wall_s: float) -> LiveMetrics:
     """The live figures of ``trace``, a run that has taken ``wall_s`` seconds of real time so far."""
     done_mask = (trace.finished >= 0) & (trace.submitted >= 0)
     done = int(done_mask.sum())
     latency = Latency.of((trace.finished - trace.submitted)[done_mask]) if done else None
-    seg = trace.segments()
-    length = seg.end - seg.start
+    ready_ns, queued_ns = _waiting_ns(trace)
     return LiveMetrics(
         elapsed_ms=trace.end_ns / 1e6,
         tasks_done=done,
         task_count=len(trace.tasks),
         latency_ms=latency,
-        ready_ms=float(length[seg.state == _READY].sum()) / 1e6,
-        queued_ms=float(length[seg.state == _QUEUED].sum()) / 1e6,
+        ready_ms=ready_ns / 1e6,
+        queued_ms=queued_ns / 1e6,
         segments=len(trace),
         segments_per_s=len(trace) / wall_s if wall_s > 0 else 0.0,
     )

@@ -110,12 +110,25 @@ def _why_ready(snap: Snapshot, task: TaskNow) -> str:
         else:
             what = "its I/O finished"
         return f"{what} {_ago(snap, task)} ago"
-    if task.prev_state == "running":
+    if task.state == "running" or task.prev_state == "running":
+        if task.state == "running":  # the probe stamps a lost GIL only once it is back
+            return "it was made to drop the GIL at a switch interval"
         interval = f" ({snap.switch_interval_ms:g} ms switch interval)" if snap.switch_interval_ms else ""
         return f"it was made to drop the GIL {_ago(snap, task)} ago{interval}"
     if task.prev_state in ("native", "blocked"):
         return f"its call returned {_ago(snap, task)} ago and it needs the GIL back"
     return f"waiting for {_ago(snap, task)}"
+
+
+def waiting_for_gil(snap: Snapshot) -> list[TaskNow]:
+    """Threads that wait for the GIL, longest first: those ready, and those still recorded running
+    beside the holder (the probe stamps a lost GIL only once the thread has it back, so a live run,
+    and a replay of its newest instants, shows every cruncher running)."""
+    ready = snap.in_state("ready", takes_turns)
+    holder = snap.gil_holder
+    if snap.gil_enabled and holder is not None:
+        ready += [t for t in snap.in_state("running", takes_turns) if t.id != holder.id]
+    return sorted(ready, key=lambda t: (t.since_ns, t.id))
 
 
 def gil_caption(snap: Snapshot) -> str:
@@ -124,7 +137,7 @@ def gil_caption(snap: Snapshot) -> str:
         running = [w for w in sharing if w.task and w.task.state == "running"]
         return f"No GIL on this interpreter: {len(running)} threads run Python code at the same time."
     holder = snap.gil_holder
-    ready = snap.in_state("ready", takes_turns)
+    ready = waiting_for_gil(snap)
     native = [w.task for w in sharing if w.task and w.task.state == "native"]
     if holder is None:
         if native:
@@ -222,7 +235,10 @@ def history_scale(snap: Snapshot) -> tuple[str, str, str]:
 
 
 def lesson(snap: Snapshot) -> str:
-    """One paragraph on what this model teaches, from its spec ("" for a model this install does not have)."""
+    """One paragraph on what to look for: the scenario's own lesson (a preset's), or else the one its
+    model's spec gives for the work the trace shows ("" for a model this install does not have)."""
+    if snap.lesson:
+        return snap.lesson
     module = MODELS.get(snap.model)
     if module is None:
         return ""
@@ -299,7 +315,7 @@ def gil_card(snap: Snapshot, w: WorkerNow, holder: TaskNow | None) -> CardText:
     if state == "ready" and task is not None:
         detail = f"ready: waits for the GIL, {_ago(snap, task)}"
     elif state == "running" and task is not None and snap.gil_enabled and holder is not None and task.id != holder.id:
-        detail = "runs Python: the GIL is changing hands"
+        detail = "waits for the GIL (its loss not yet stamped)"
     elif w.traits.cooperative and state == "running":
         detail = "holds the GIL, runs the loop"
     return CardText(title, detail, state, task.id if task else None, w.info.id)

@@ -334,9 +334,11 @@ def _rasterise(
     values,
     wide: list | None,
     min_len: float,
+    row_shown: np.ndarray | None = None,
 ) -> tuple[int, int]:
     """Merge the segments of ``buckets`` overlapping [x0, x1] that are narrower than ``_CELL_MAX_PX`` into
     ``cells`` (rows x ``ncols`` flattened; column = ``x * sx + shift``); collect the wider ones in ``wide``.
+    With ``row_shown`` (per global row), segments of rows not shown are skipped.
 
     Buckets go shortest first, so where segments share a cell the longest one wins it. Segments shorter
     than ``min_len`` ms are skipped (a level of detail already holds them). ``row_index`` maps global
@@ -357,6 +359,8 @@ def _rasterise(
         keep = e >= x0
         if min_len > 0:
             keep &= (e - s) >= min_len
+        if row_shown is not None:
+            keep &= row_shown[r]  # rows scrolled out of view: no work for them
         if not keep.all():
             s, e, r, v, c = s[keep], e[keep], r[keep], v[keep], c[keep]
         if not len(s):
@@ -394,6 +398,51 @@ def _rasterise(
     return visible, merged
 
 
+def _level_for(layer: _Layer, px_ms: float) -> _Level | None:
+    """The pre-merged level of detail for pixels ``px_ms`` wide, built on first use; None for direct drawing.
+
+    Levels pay off for big layers seen from far away. Zoomed in, few segments are visible and
+    drawing them directly is cheaper than a level that would be huge.
+    """
+    if layer.count < _LEVEL_MIN_SEGMENTS or px_ms <= 0:
+        return None
+    k = math.floor(math.log2(px_ms))
+    bin_ms = math.ldexp(1.0, k)
+    width = math.ceil((layer.x_max - layer.x_min) / bin_ms) + 1
+    if width * len(layer.rows) > _LEVEL_MAX_CELLS:
+        return None
+    level = layer.levels.get(k)
+    if level is None:
+        finer = layer.levels.get(k - 1)
+        if finer is not None:
+            level = finer.coarser(layer)
+        else:
+            # Room for the run to grow by half again: a live run's tail then merges in place.
+            roomy = min(int(width * 1.5) + 16, max(width, _LEVEL_MAX_CELLS // max(len(layer.rows), 1)))
+            level = _Level.build(layer, bin_ms, roomy)
+    layer.levels.pop(k, None)
+    layer.levels[k] = level  # most recently used last
+    for stale in list(layer.levels)[:-_LEVELS_KEPT]:
+        del layer.levels[stale]
+    return level
+
+
+def pack_layer(
+    row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray, payload: np.ndarray | None = None
+) -> _Layer:
+    """A layer packed from scratch. Qt-free and touching nothing shared, so it may run off the GUI
+    thread; hand the result to :meth:`SegmentItem.install_layer` on the GUI thread."""
+    layer = _Layer()
+    layer.add(row, start, end, color, payload)
+    return layer
+
+
+def prepare_level(layer: _Layer, px_ms: float) -> None:
+    """Build ``layer``'s level of detail for pixels ``px_ms`` wide now (off the GUI thread, say), so
+    that the first frame at that zoom does not pay for merging every segment."""
+    _level_for(layer, px_ms)
+
+
 class SegmentItem(pg.GraphicsObject):
     """Rows of coloured segments, drawn fast at any zoom.
 
@@ -415,6 +464,7 @@ class SegmentItem(pg.GraphicsObject):
         self._qcolors: list[QColor] = []
         self._image: QImage | None = None
         self._color_version = 0
+        self._pending = False  # appended without notify: bounds and repaint still to do
         self.last_paint = PaintStats(0, 0, 0, 0)
         self.set_colors(colors)
 
@@ -444,12 +494,16 @@ class SegmentItem(pg.GraphicsObject):
         end: np.ndarray,
         color: np.ndarray,
         payload: np.ndarray | None = None,
+        notify: bool = True,
     ) -> None:
         """Replace a layer. ``payload`` (default: position in the arrays) comes back from :meth:`segment_at`."""
         layer = _Layer()
         layer.add(row, start, end, color, payload)
         self._layers[name] = layer
-        self._data_changed()
+        if notify:
+            self._data_changed()
+        else:
+            self._pending = True
 
     def append_layer(
         self,
@@ -459,9 +513,28 @@ class SegmentItem(pg.GraphicsObject):
         end: np.ndarray,
         color: np.ndarray,
         payload: np.ndarray | None = None,
+        notify: bool = True,
     ) -> None:
-        """Add segments to a layer (created if missing): only the new ones are packed."""
+        """Add segments to a layer (created if missing): only the new ones are packed.
+
+        With ``notify=False`` the item is not told to repaint (nor its bounds updated) until
+        :meth:`notify_changed`: a live catch-up spread over several turns repaints once, not every turn.
+        """
         self._layers.setdefault(name, _Layer()).add(row, start, end, color, payload)
+        if notify:
+            self._data_changed()
+        else:
+            self._pending = True
+
+    def notify_changed(self) -> None:
+        """Repaint for what was appended with ``notify=False`` (a no-op when nothing was)."""
+        if self._pending:
+            self._pending = False
+            self._data_changed()
+
+    def install_layer(self, name: str, layer: _Layer) -> None:
+        """Put a layer made by :func:`pack_layer` in place of the one called ``name``."""
+        self._layers[name] = layer
         self._data_changed()
 
     def layer(self, name: str) -> object | None:
@@ -473,6 +546,7 @@ class SegmentItem(pg.GraphicsObject):
         return layer.count if layer else 0
 
     def _data_changed(self) -> None:
+        self._pending = False
         self.prepareGeometryChange()
         self._bounds = self._compute_bounds()
         self.informViewBoundsChanged()
@@ -531,12 +605,14 @@ class SegmentItem(pg.GraphicsObject):
         wide: list[tuple[np.ndarray, ...]] = []
         visible = lod = 0
         shift = tx - col0
+        shown = self._rows_in(view) if view is not None else np.ones(nrows, dtype=bool)
         for layer in self._layers.values():
             level = self._level_for(layer, 1.0 / sx)
             min_len = 0.0
             if level is not None:
-                # Sub-pixel work was done once for this zoom level; only sample it per pixel column.
-                lod += self._sample_level(layer, level, grid, col0, ncols, sx, tx)
+                # Sub-pixel work was done once for this zoom level; only sample it per pixel column,
+                # and only for the rows on screen (hundreds of rows may scroll out of view).
+                lod += self._sample_level(layer, level, grid, col0, ncols, sx, tx, shown)
                 min_len = _CELL_MAX_PX * level.bin_ms
             n_vis, n_lod = _rasterise(
                 layer.ordered(),
@@ -550,18 +626,17 @@ class SegmentItem(pg.GraphicsObject):
                 lambda b, lo, hi: b.argb(self._argb, self._color_version)[lo:hi],
                 wide,
                 min_len,
+                shown,
             )
             visible += n_vis
             lod += n_lod
         # Rows scrolled out of view were merged with the rest (the work is per segment, not per row);
         # drop them here, before any drawing.
         if view is not None and lod:
-            shown = self._rows_in(view)
             if not shown.all():
                 grid[~shown] = 0
                 lod = int(np.count_nonzero(cells))
         if view is not None and wide:
-            shown = self._rows_in(view)
             wide = [tuple(a[keep] for a in w) for w in wide for keep in [shown[w[2]]] if keep.any()]
 
         p.save()
@@ -653,51 +728,41 @@ class SegmentItem(pg.GraphicsObject):
         return len(c)
 
     def _level_for(self, layer: _Layer, px_ms: float) -> _Level | None:
-        """The pre-merged level of detail for pixels ``px_ms`` wide, built on first use; None for direct drawing.
-
-        Levels pay off for big layers seen from far away. Zoomed in, few segments are visible and
-        drawing them directly is cheaper than a level that would be huge.
-        """
-        if layer.count < _LEVEL_MIN_SEGMENTS or px_ms <= 0:
-            return None
-        k = math.floor(math.log2(px_ms))
-        bin_ms = math.ldexp(1.0, k)
-        width = math.ceil((layer.x_max - layer.x_min) / bin_ms) + 1
-        if width * len(layer.rows) > _LEVEL_MAX_CELLS:
-            return None
-        level = layer.levels.get(k)
-        if level is None:
-            finer = layer.levels.get(k - 1)
-            if finer is not None:
-                level = finer.coarser(layer)
-            else:
-                # Room for the run to grow by half again: a live run's tail then merges in place.
-                roomy = min(int(width * 1.5) + 16, max(width, _LEVEL_MAX_CELLS // max(len(layer.rows), 1)))
-                level = _Level.build(layer, bin_ms, roomy)
-        layer.levels.pop(k, None)
-        layer.levels[k] = level  # most recently used last
-        for stale in list(layer.levels)[:-_LEVELS_KEPT]:
-            del layer.levels[stale]
-        return level
+        return _level_for(layer, px_ms)
 
     def _sample_level(
-        self, layer: _Layer, level: _Level, grid: np.ndarray, col0: int, ncols: int, sx: float, tx: float
+        self,
+        layer: _Layer,
+        level: _Level,
+        grid: np.ndarray,
+        col0: int,
+        ncols: int,
+        sx: float,
+        tx: float,
+        shown: np.ndarray | None = None,
     ) -> int:
-        """Copy a level's cells under each pixel column into the frame's cells; returns cells written."""
+        """Copy a level's cells under each pixel column into the frame's cells (only rows where ``shown``);
+        returns cells written."""
         centers = (np.arange(col0, col0 + ncols) + 0.5 - tx) / sx
         bins = np.floor((centers - level.x0) / level.bin_ms).astype(np.int64)
         inside = (bins >= 0) & (bins < level.cells.shape[1])
         if not inside.any():
             return 0
+        lines = np.arange(len(level.rows)) if shown is None else np.flatnonzero(shown[level.rows])
+        if not len(lines):
+            return 0
         cols = np.flatnonzero(inside)
-        sub = level.cells[:, bins[cols]]
+        rows = level.rows[lines]
+        cells = level.cells[lines]
+        sub = cells[:, bins[cols]]
         # A pixel holds one to two bins: when its centre bin is empty, look at the next one.
-        nxt = level.cells[:, np.minimum(bins[cols] + 1, level.cells.shape[1] - 1)]
+        nxt = cells[:, np.minimum(bins[cols] + 1, level.cells.shape[1] - 1)]
         sub = np.where(sub != 0, sub, nxt)
         lut = np.concatenate([[0], self._argb]).astype(np.uint32)
         block = lut[sub]
-        target = grid[level.rows][:, cols[0] : cols[-1] + 1]
-        grid[level.rows, cols[0] : cols[-1] + 1] = np.where(block != 0, block, target)
+        span = slice(cols[0], cols[-1] + 1)
+        target = grid[rows, span]
+        grid[rows, span] = np.where(block != 0, block, target)
         return int(np.count_nonzero(sub))
 
     def _cell_image(self, nrows: int, ncols: int) -> tuple[QImage, np.ndarray]:

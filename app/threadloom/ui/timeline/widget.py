@@ -7,6 +7,7 @@ turn of the event loop, and turns mouse moves into tooltips (:mod:`threadloom.vi
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -23,7 +24,7 @@ from ..palette import state_colors, theme
 from .axes import RowAxis, TimeAxis, TimeViewBox
 from .decor import Backdrop, HandoffItem
 from .legend import Legend
-from .segments import SegmentItem
+from .segments import SegmentItem, pack_layer, prepare_level
 
 _RUNNING = STATES.index("running")
 #: Extra colour index after the seven states: the alternate shade of ``running`` in the GIL lane,
@@ -38,6 +39,66 @@ _SHADE_COLORS = np.array([_RUNNING, _RUNNING_ALT], dtype=np.uint8)
 #: budget rather than a count adapts to a busy machine (the probe itself keeps a core busy).
 _REFRESH_SLICE = 4_000
 _REFRESH_MS = 6.0
+#: While a live catch-up takes several turns, the segments repaint at most this often (ms).
+_FRAME_MS = 40.0
+#: Complete runs with more segments than this (all bands together) are packed off the GUI thread,
+#: with the progress shown over the plot: packing ten million segments takes seconds, and the window
+#: must not freeze for them when a big run opens or finishes. Below it, packing takes a few tens of ms.
+_BACKGROUND_MIN = 300_000
+#: How often the GUI looks whether a background pack is done (ms).
+_POLL_MS = 30
+
+
+class _PackJob:
+    """Packs complete bands into segment layers on a thread of its own (numpy does most of the work and
+    lets the GUI thread run meanwhile). ``progress`` goes from 0 to 1; :meth:`result` is ``None`` until
+    done, then ``(bands, {layer name: layer})``, or raises what packing raised."""
+
+    def __init__(self, bands: list[Band], px_ms: float) -> None:
+        self.bands = bands
+        self._px_ms = px_ms
+        self._total = max(sum(3 * len(b.trace) for b in bands), 1)
+        self._done = 0
+        self._layers: dict[str, object] = {}
+        self._error: BaseException | None = None
+        self._finished = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="threadloom-pack", daemon=True)
+        self._thread.start()
+
+    @property
+    def progress(self) -> float:
+        return min(self._done / self._total, 0.99) if not self._finished.is_set() else 1.0
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._finished.wait(timeout)
+
+    def _run(self) -> None:
+        try:
+            for band in self.bands:
+                _, updates = band.load(True)
+                self._done += len(band.trace)
+                for u in updates:
+                    values = _SHADE_COLORS[u.values] if u.kind in SHADED else u.values
+                    layer = pack_layer(u.rows, u.start, u.end, values, u.payload)
+                    prepare_level(layer, self._px_ms)
+                    self._layers[band.layer(u.kind)] = layer
+                    self._done += len(u.start)
+        except BaseException as exc:  # handed to the GUI thread, which raises it there
+            self._error = exc
+        finally:
+            self._finished.set()
+
+    def result(self) -> tuple[list[Band], dict[str, object]] | None:
+        if not self._finished.is_set():
+            return None
+        if self._error is not None:
+            raise self._error
+        return self.bands, self._layers
+
 
 _MIN_VISIBLE_ROWS = 15.0
 #: Rows get at least this many pixels: the height of a row label, so that every row keeps its label.
@@ -84,6 +145,12 @@ class TimelineWidget(QWidget):
         # back to back with the refresh that started it, before the other due timers get their turn.
         self._catch_up.setInterval(1)
         self._catch_up.timeout.connect(self.refresh)
+        self._slice = _REFRESH_SLICE  # segments per slice of a live refresh, adapted to what a slice costs
+        self._last_shown = 0.0  # perf_counter of the last repaint a live refresh asked for
+        self._job: _PackJob | None = None  # complete bands being packed off the GUI thread
+        self._job_poll = QTimer(self)
+        self._job_poll.setInterval(_POLL_MS)
+        self._job_poll.timeout.connect(self._poll_job)
 
         self._legend = Legend(self)
         self._row_axis = RowAxis()
@@ -118,6 +185,11 @@ class TimelineWidget(QWidget):
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._placeholder.setWordWrap(True)
         self._placeholder.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # While a big run is packed off the GUI thread, how far it got, at the plot's top left.
+        self._progress = QLabel("", self._plot)
+        self._progress.setObjectName("timelineProgress")
+        self._progress.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._progress.hide()
         self._plot.installEventFilter(self)
         self._view.sigXRangeChanged.connect(self._place_notes)
         self._plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -249,22 +321,124 @@ class TimelineWidget(QWidget):
         turn), so that one huge batch from the probe never freezes the window.
         """
         self._catch_up.stop()
-        if any(b.layout_changed() for b in self._bands):
+        show = True
+        if self._job is not None:
+            # Complete bands are being packed off the GUI thread; they join when done (see _poll_job).
+            pass
+        elif any(b.layout_changed() for b in self._bands):
             self._rebuild()
+        elif self._repack_in_background():
+            pass
         else:
             behind = False
-            deadline = time.perf_counter() + _REFRESH_MS / 1000.0
+            now = time.perf_counter()
+            deadline = now + _REFRESH_MS / 1000.0
             for band in self._bands:
                 caught_up = band.trace.generation == band.generation
                 while not caught_up:
-                    caught_up = self._load_band(band, full=False, budget=_REFRESH_SLICE)
-                    if time.perf_counter() > deadline:
+                    t = time.perf_counter()
+                    seen = band.n_seen
+                    caught_up = self._load_band(band, full=False, budget=self._slice, notify=False)
+                    done = time.perf_counter()
+                    self._adapt_slice(band.n_seen - seen, done - t)
+                    if done > deadline:
                         break
                 behind |= not caught_up
-            self._after_data()
-            self._update_subtitles()
+            # A catch-up over several turns repaints once it is done, or every _FRAME_MS meanwhile:
+            # a frame costs as much as a turn of packing, and the turns in between show nothing new.
+            # Everything else that moves (hand-off marks, idle backdrops, the followed range) waits too:
+            # any of them would repaint the whole plot.
+            show = not behind or now - self._last_shown >= _FRAME_MS / 1000.0
+            if show:
+                self._last_shown = now
+                self._segments.notify_changed()
+                self._after_data()
+                self._update_subtitles()
             if behind:
-                self._catch_up.start()
+                # After a turn that drew nothing the next may follow at once; after a frame, let the
+                # other due timers run first.
+                self._catch_up.start(1 if show else 0)
+        if self._follow and show:
+            self._apply_follow()
+
+    def _adapt_slice(self, packed: int, seconds: float) -> None:
+        """Slices of about a third of a turn's budget: big enough that the fixed cost of a slice (a few
+        hundred numpy calls) is spread thin, small enough that a turn ends near its budget."""
+        if packed < self._slice // 2 or seconds <= 0:
+            return  # a short tail says nothing about the rate
+        rate = packed / seconds
+        self._slice = int(min(max(rate * _REFRESH_MS / 3000.0, _REFRESH_SLICE // 2), 16 * _REFRESH_SLICE))
+
+    def is_loading(self) -> bool:
+        """Whether a big complete run is still being packed off the GUI thread (its progress shows)."""
+        return self._job is not None
+
+    def loading_progress(self) -> float | None:
+        """How far packing off the GUI thread got, 0 to 1; None when nothing is being packed."""
+        return None if self._job is None else self._job.progress
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Block until a background pack is done and show its result (for tests and pictures)."""
+        job = self._job
+        if job is not None:
+            job.wait(timeout)
+            self._poll_job()
+        return self._job is None
+
+    def _big(self) -> bool:
+        return all(b.trace.complete for b in self._bands) and sum(len(b.trace) for b in self._bands) > _BACKGROUND_MIN
+
+    def _start_job(self, bands: list[Band]) -> None:
+        width = self._view.width() if self._view.width() > 50 else max(self.width() - 90, 200)
+        px_ms = max(self._end_ms(), 1e-3) * 1.02 / width
+        self._job = _PackJob(bands, px_ms)
+        self._show_progress()
+        self._job_poll.start()
+
+    def _repack_in_background(self) -> bool:
+        """A big complete run whose segments were rewritten (GIL exclusion at its end) is packed again
+        off the GUI thread into fresh bands; what is drawn now stays until they are ready."""
+        if not self._big() or all(b.trace.rewrites == b.rewrites for b in self._bands):
+            return False
+        fresh = [Band(b.trace, b.label, b.index) for b in self._bands]
+        rows: list[Row] = []
+        y = 0.0
+        for band in fresh:
+            y = band.lay_out(rows, y, len(fresh) > 1) + BAND_GAP
+        self._start_job(fresh)
+        return True
+
+    def _show_progress(self) -> None:
+        job = self._job
+        if job is None:
+            self._progress.hide()
+            return
+        n = sum(len(b.trace) for b in job.bands)
+        self._progress.setText(f"Packing {n:,} segments for drawing… {job.progress:.0%}")
+        self._progress.adjustSize()
+        self._progress.move(8, 6)
+        self._progress.show()
+        self._progress.raise_()
+
+    def _poll_job(self) -> None:
+        job = self._job
+        if job is None or not job.done:
+            self._show_progress()
+            if job is None:
+                self._job_poll.stop()
+            return
+        self._job = None
+        self._job_poll.stop()
+        self._progress.hide()
+        bands, layers = job.result()
+        if bands is not self._bands:  # a repack: the fresh bands take the old ones' place
+            by_index = {b.index: b for b in bands}
+            self._subtitles = [(by_index.get(b.index, b), note) for b, note in self._subtitles]
+            self._bands = bands
+        for name, layer in layers.items():
+            self._segments.install_layer(name, layer)
+        self._after_data()
+        self._update_subtitles()
         if self._follow:
             self._apply_follow()
 
@@ -324,6 +498,7 @@ class TimelineWidget(QWidget):
         self._cursor.setHoverPen(pg.mkPen(th.cursor, width=4))
         self._legend.set_dark(dark)
         self._placeholder.setStyleSheet(f"color: {th.muted}; font-size: 11pt; background: transparent;")
+        self._progress.setStyleSheet(f"color: {th.muted}; background: {th.background}; padding: 2px 6px;")
         self.setStyleSheet(f"background: {th.background};")
         if self._bands:
             self._apply_layout_decor()
@@ -336,7 +511,7 @@ class TimelineWidget(QWidget):
 
         With the GIL off several tasks may run at once; then the one that started last is returned.
         """
-        if not self._bands:
+        if not self._bands or self._job is not None:
             return None
         b = self._bands[band]
         return holder_at((b.gil, b.gil_open), ms)
@@ -351,7 +526,7 @@ class TimelineWidget(QWidget):
     def describe_at(self, ms: float, y: float, tolerance_ms: float = 0.0) -> str | None:
         """The tooltip text for the segment at time ``ms`` and row coordinate ``y``, or None."""
         row = self._row_at(y)
-        if row is None:
+        if row is None or self._job is not None:
             return None
         hit = self._segments.segment_at(ms, row, tolerance_ms)
         if hit is None:
@@ -369,6 +544,9 @@ class TimelineWidget(QWidget):
 
     def _rebuild(self) -> None:
         self._catch_up.stop()
+        self._job = None  # a pack still running for other bands is dropped when it ends
+        self._job_poll.stop()
+        self._progress.hide()
         self._segments.clear()
         self._rows = []
         y = 0.0
@@ -397,6 +575,12 @@ class TimelineWidget(QWidget):
                 note = self._add_note(band.gil_row - 1, band_subtitle(band.trace), italic=False)
                 self._subtitles.append((band, note))
         behind = False
+        if self._big():
+            # Seconds of packing for a run of millions of segments: off the GUI thread, with progress shown.
+            self._start_job(self._bands)
+            self._apply_layout_decor(reset_scroll=True)
+            self._set_time_limits(self._end_ms())
+            return
         for band in self._bands:
             # A live run joins with whatever it has so far; a big backlog is packed over the next turns.
             budget = None if band.trace.complete else _REFRESH_SLICE
@@ -426,7 +610,8 @@ class TimelineWidget(QWidget):
         self._apply_y_range(reset_scroll=reset_scroll)
 
     def _update_idle(self) -> None:
-        spans = [span for band in self._bands for span in band.idle_spans(self._rows)]
+        # While bands are packed off the GUI thread, their figures are not to be read yet.
+        spans = [] if self._job is not None else [span for band in self._bands for span in band.idle_spans(self._rows)]
         self._backdrop.set_spans(spans, state_colors(self._dark)["idle"])
         self._place_notes()
 
@@ -481,20 +666,22 @@ class TimelineWidget(QWidget):
         super().resizeEvent(event)
         self._apply_y_range()
 
-    def _load_band(self, band: Band, full: bool, budget: int | None = None) -> bool:
+    def _load_band(self, band: Band, full: bool, budget: int | None = None, notify: bool = True) -> bool:
         """Pack a band's segments (all, or only the new tail: see :meth:`Band.load`) into the segment item.
         Returns whether the band has caught up with its trace."""
         caught_up, updates = band.load(full, budget)
         for update in updates:
-            self._put(band, update)
+            self._put(band, update, notify)
         return caught_up
 
-    def _put(self, band: Band, u: LayerUpdate) -> None:
+    def _put(self, band: Band, u: LayerUpdate, notify: bool = True) -> None:
         put = self._segments.set_layer if u.replace else self._segments.append_layer
         values = _SHADE_COLORS[u.values] if u.kind in SHADED else u.values
-        put(band.layer(u.kind), u.rows, u.start, u.end, values, u.payload)
+        put(band.layer(u.kind), u.rows, u.start, u.end, values, u.payload, notify=notify)
 
     def _after_data(self) -> None:
+        if self._job is not None:
+            return
         for band, handoff in zip(self._bands, self._handoffs, strict=True):
             gil = self._rows[band.gil_row]
             times = band.handoff_times()
