@@ -372,3 +372,20 @@ def test_the_scheduler_drawing_names_no_model_and_no_worker_kind():
                 found.append((path.name, name, m.start()))
     assert found == []
     assert len(list(folder.glob("*.py"))) >= 3
+
+
+def test_a_gevent_hub_is_named_as_such_and_runs_greenlets():
+    from threadloom.wire import WORKER_HUB
+
+    trace = build(
+        "gevent",
+        {"tick": (["io"], 2), "culprit": (["block"], 1)},
+        [(1, WORKER_HUB, "MainThread", PID)],
+        [(0, 0, 1, "io"), (0, 1, 1, "io"), (0, 2, 1, "io"), (9, 0, 1, DONE), (9, 1, 1, DONE), (9, 2, 1, DONE)],
+        end_ms=9,
+    )
+    snap = snapshot_at(trace, 2 * MS)
+    caption = narrate.loop_caption(snap)
+    assert caption == "The loop sleeps in the hub's event loop: 3 greenlets wait on timers or sockets."
+    assert narrate.sections(snap)[0].title == "GEVENT HUB"
+    assert narrate.loop_ring(snap).who == "the hub's event loop"

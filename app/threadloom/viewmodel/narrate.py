@@ -164,30 +164,39 @@ def gil_caption(snap: Snapshot) -> str:
     return f"{head}; {len(ready)} threads wait for it, the longest {first.label}: {_why_ready(snap, first)}."
 
 
+def _loop_words(snap: Snapshot) -> tuple[str, str, str]:
+    """What the run's cooperative worker is called, what runs on it, and where it waits idle."""
+    loops = snap.loops()
+    traits = loops[0].traits if loops else None
+    if traits is None:
+        return "event loop", "coroutines", "select()"
+    return traits.sole_label or traits.noun, traits.task_noun, traits.idle_wait or "its event loop"
+
+
 def loop_caption(snap: Snapshot) -> str:
     loop = snap.loop_now()
     ready, waiting = loop.ready, loop.waiting
+    _name, units, idle = _loop_words(snap)
     if loop.blocked:
         b = loop.blocked[0]
         frozen = len(ready) + len(waiting)
         return (
             f"{b.label} made a blocking call {_ago(snap, b)} ago: the loop cannot turn, so {frozen} "
-            "coroutines are frozen, even those whose timers have fired."
+            f"{units} are frozen, even those whose timers have fired."
         )
     if loop.running:
         r = loop.running[-1]
         if snap.t_ns - r.since_ns > 20e6:
             return (
                 f"{r.label} has run for {_ago(snap, r)} without an await: "
-                f"{len(ready)} ready coroutines cannot run until it yields."
+                f"{len(ready)} ready {units} cannot run until it yields."
             )
         return (
-            f"The loop runs {r.label}; {len(ready)} coroutines wait their turn, "
-            f"{len(waiting)} wait on timers or sockets."
+            f"The loop runs {r.label}; {len(ready)} {units} wait their turn, {len(waiting)} wait on timers or sockets."
         )
     if ready:
-        return f"The loop is between coroutines: {len(ready)} are ready to run next."
-    return f"The loop sleeps in select(): {len(waiting)} coroutines wait on timers or sockets."
+        return f"The loop is between {units}: {len(ready)} are ready to run next."
+    return f"The loop sleeps in {idle}: {len(waiting)} {units} wait on timers or sockets."
 
 
 def pool_caption(snap: Snapshot) -> str:
@@ -250,7 +259,7 @@ def lesson(snap: Snapshot) -> str:
 def _model_sections(snap: Snapshot, history: bool) -> list[Section]:
     sections = []
     if snap.loops():
-        sections.append(Section(SECTION_LOOP, "EVENT LOOP", loop_caption(snap)))
+        sections.append(Section(SECTION_LOOP, _loop_words(snap)[0].upper(), loop_caption(snap)))
     if snap.pool_workers() or any(t.state == "queued" for t in snap.tasks):
         sections.append(Section(SECTION_QUEUE, "POOL QUEUE", pool_caption(snap)))
     if snap.thread_workers():
@@ -345,7 +354,7 @@ def loop_ring(snap: Snapshot) -> LoopRing:
     turn = (snap.t_ns / 1e6 * 0.25) % 360
     if loop.running:
         return LoopRing("running", loop.running[-1].label, "running", "", turn)
-    return LoopRing("idle", "select()", "waiting", "", turn)
+    return LoopRing("idle", _loop_words(snap)[2], "waiting", "", turn)
 
 
 def loop_ready_heading(snap: Snapshot) -> str:

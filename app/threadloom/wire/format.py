@@ -50,6 +50,10 @@ class WorkerKind(NamedTuple):
     long_lived: bool
     #: Started for one task and named after it (the threads model's threads).
     per_task: bool
+    #: What the tasks on a cooperative worker are called ("coroutines", "greenlets").
+    task_noun: str = "tasks"
+    #: Where a cooperative worker waits when nothing is ready ("select()", "the hub's event loop").
+    idle_wait: str = ""
 
 
 WORKER_THREAD = "thread"
@@ -65,9 +69,29 @@ WORKER_KINDS = {
     for k in (
         WorkerKind(WORKER_THREAD, "thread", "", own_gil=False, cooperative=False, long_lived=False, per_task=True),
         WorkerKind(WORKER_POOL_THREAD, "worker", "", own_gil=False, cooperative=False, long_lived=True, per_task=False),
-        WorkerKind(WORKER_LOOP, "loop", "event loop", own_gil=False, cooperative=True, long_lived=True, per_task=False),
+        WorkerKind(
+            WORKER_LOOP,
+            "loop",
+            "event loop",
+            own_gil=False,
+            cooperative=True,
+            long_lived=True,
+            per_task=False,
+            task_noun="coroutines",
+            idle_wait="select()",
+        ),
         WorkerKind(WORKER_PROCESS, "process", "", own_gil=True, cooperative=False, long_lived=True, per_task=False),
-        WorkerKind(WORKER_HUB, "hub", "gevent hub", own_gil=False, cooperative=True, long_lived=True, per_task=False),
+        WorkerKind(
+            WORKER_HUB,
+            "hub",
+            "gevent hub",
+            own_gil=False,
+            cooperative=True,
+            long_lived=True,
+            per_task=False,
+            task_noun="greenlets",
+            idle_wait="the hub's event loop",
+        ),
         WorkerKind(
             WORKER_MAIN, "main", "main thread", own_gil=False, cooperative=False, long_lived=False, per_task=False
         ),
