@@ -21,6 +21,9 @@ from ..palette import theme
 from . import sections
 from .paint import Canvas
 
+#: The least height (px) a band gets before the recent-history band is left out.
+_MIN_SECTION = 130
+
 
 class SchedulerView(QWidget):
     """Draws a :class:`~threadloom.viewmodel.instant.Snapshot`: the GIL token, cards, the queue, the loop, the cores.
@@ -125,13 +128,21 @@ class SchedulerView(QWidget):
         y = self._paint_header(cv, r, snap)
         bottom = r.bottom() - 26
         shown = narrate.sections(snap, history=self._index is not None)
+        # A short view drops the recent-history band (the one that is extra) rather than cram them all.
+        if len(shown) > 1 and shown[-1].key == narrate.SECTION_HISTORY and (bottom - y) / len(shown) < _MIN_SECTION:
+            shown = shown[:-1]
         for i, section in enumerate(shown):
             remaining = len(shown) - i
             budget = (bottom - y) / remaining
             box = QRectF(r.left(), y, r.width(), budget)
-            y = self._paint_section(cv, box, section, self._painter(cv, snap, section.key))
+            # A band never paints over the next one or the legend, whatever its text needs.
+            p.save()
+            p.setClipRect(box)
+            y = min(self._paint_section(cv, box, section, self._painter(cv, snap, section.key)), box.bottom())
+            p.restore()
             y += 14
-        self._paint_lesson(cv, QRectF(r.left(), y, r.width(), bottom - y - 8), snap)
+        if bottom - y > 48:
+            self._paint_lesson(cv, QRectF(r.left(), y, r.width(), bottom - y - 8), snap)
         self._paint_legend(cv, QRectF(r.left(), r.bottom() - 18, r.width(), 18), snap)
         self._paint_token(cv, snap)
         p.end()
