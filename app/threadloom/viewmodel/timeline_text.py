@@ -11,18 +11,23 @@ import numpy as np
 
 from ..model import STATES, Trace
 from .lanes import NS_PER_MS, Band
-from .text import STATE_DESCRIPTIONS, RunSettings, duration_ms
+from .text import STATE_DESCRIPTIONS, RunSettings, duration_ms, metric_ms
 
 
 def band_subtitle(trace: Trace) -> str:
-    """What a compare band ran, for the text beside its title: "convoy   model threads   pool 4 ..."."""
+    """What a compare band ran, for the text beside its title: "makespan 804 ms   model thread-pool   pool 2 ...".
+
+    The makespan comes first, in the units a table uses (ms below 10 s), so a cut subtitle keeps it
+    and bands stacked one above the other compare at a glance; the scenario, the same for every
+    band of a comparison, comes last.
+    """
     s = RunSettings.of(trace)
     parts = [
-        s.scenario,
+        f"makespan {metric_ms(trace.end_ns / NS_PER_MS)}" if trace.complete else "running\u2026",
         f"model {s.model}",
         s.pool,
         s.switch if s.switch_interval_ms is not None else "",
-        f"makespan {duration_ms(trace.end_ns / NS_PER_MS)}" if trace.complete else "running\u2026",
+        s.scenario,
     ]
     return "   ".join(p for p in parts if p)
 
