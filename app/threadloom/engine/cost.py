@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ProbeError
 from ..model.cost import CostReport
+from ._process import exit_code, kill_group
 from .interpreters import close_transport, probe_command
+
+#: How often a read looks up to see whether the probe died; how long its output may stay open
+#: after it exited; how long it may take to exit once its output ended (as for a run's session).
+_POLL_S = 0.25
+_EOF_GRACE_S = 1.0
+_EXIT_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class CostSession:
         self._on_record = on_record
         self._proc: asyncio.subprocess.Process | None = None
         self._stopping = False
+        self._finished = False
 
     @property
     def stopped(self) -> bool:
@@ -93,15 +99,15 @@ class CostSession:
             raise ProbeError(f"{argv[0]}: cannot start the cost probe: {exc.strerror or exc}") from None
         if self._stopping:
             self._kill()
+        stderr_task = asyncio.ensure_future(proc.stderr.read())
         try:
             proc.stdin.write(json.dumps(self.request.config()).encode() + b"\n")
             try:
                 await proc.stdin.drain()
             except (BrokenPipeError, ConnectionResetError):
                 pass
-            stderr_task = asyncio.ensure_future(proc.stderr.read())
             while True:
-                line = await proc.stdout.readline()
+                line = await self._readline(proc)
                 if not line:
                     break
                 try:
@@ -112,15 +118,24 @@ class CostSession:
                     self.report.add(record)
                     if self._on_record is not None:
                         self._on_record(record, self.report)
-            returncode = await proc.wait()
-            stderr = await stderr_task
+            returncode = await exit_code(proc, _EXIT_GRACE_S)
+            if returncode is None:  # closed its output but went on running
+                self._kill()
+                returncode = await exit_code(proc, _EXIT_GRACE_S)
+            done, _ = await asyncio.wait([stderr_task], timeout=_EOF_GRACE_S)
+            stderr = stderr_task.result() if done else b""
         finally:
+            # Always the whole group: the processes a measurement started may outlive the probe.
             self._kill()
             if proc.returncode is None:
-                await proc.wait()
+                await exit_code(proc, _EXIT_GRACE_S)
+            if not stderr_task.done():
+                stderr_task.cancel()
             if proc.stdin and not proc.stdin.is_closing():
                 proc.stdin.close()
             close_transport(proc)
+            self._finished = True
+        returncode = -9 if returncode is None else returncode
         if self._stopping or self.report.complete:
             return self.report
         lines = stderr.decode("utf-8", "replace").strip().splitlines()
@@ -130,14 +145,25 @@ class CostSession:
         reason = lines[-1] if lines else f"exited with status {returncode} before it finished"
         raise ProbeError(f"{label}: the cost probe failed: {reason}")
 
+    async def _readline(self, proc: asyncio.subprocess.Process) -> bytes:
+        """The probe's next line, or b"" at its end; never waits for ever on output a survivor holds."""
+        exited_at = None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                return await asyncio.wait_for(proc.stdout.readline(), _POLL_S)
+            except TimeoutError:
+                pass
+            if proc.returncode is not None:
+                if exited_at is None:
+                    exited_at = loop.time()
+                    self._kill()  # what it left behind holds the pipe open
+                elif loop.time() - exited_at > _EOF_GRACE_S:
+                    return b""
+
     def _kill(self) -> None:
-        proc = self._proc
-        if proc is None or proc.returncode is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if self._proc is not None and not self._finished:
+            kill_group(self._proc.pid)
 
 
 def measure_costs_blocking(

@@ -16,6 +16,7 @@ from ..errors import ProbeError, WireFormatError
 from ..model.trace import Trace
 from ..scenario import Scenario
 from ..wire.reader import EventsFrame, FrameDecoder
+from ._process import exit_code, kill_group
 from .interpreters import close_transport, probe_command
 
 _READ_CHUNK = 1 << 18
@@ -161,10 +162,10 @@ class ProbeSession:
                 pass
             decoder = FrameDecoder(source=f"the probe under {label}")
             await self._read(proc, decoder, label)
-            returncode = await _exit_code(proc, _EXIT_GRACE_S)
+            returncode = await exit_code(proc, _EXIT_GRACE_S)
             if returncode is None:  # closed its output but went on running
                 self._kill()
-                returncode = await _exit_code(proc, _EXIT_GRACE_S)
+                returncode = await exit_code(proc, _EXIT_GRACE_S)
             await asyncio.wait([stderr_task], timeout=_EOF_GRACE_S)
         except WireFormatError as exc:
             self._kill()
@@ -176,7 +177,7 @@ class ProbeSession:
             # the forkserver and the resource tracker may outlive it.
             self._kill()
             if proc.returncode is None:
-                await _exit_code(proc, _EXIT_GRACE_S)
+                await exit_code(proc, _EXIT_GRACE_S)
             if not stderr_task.done():
                 stderr_task.cancel()
             if proc.stdin and not proc.stdin.is_closing():
@@ -284,13 +285,8 @@ class ProbeSession:
         Not after the run has ended: the group id is the probe's pid, which the
         system may by then have given to another process.
         """
-        proc = self._proc
-        if proc is None or self._finished:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if self._proc is not None and not self._finished:
+            kill_group(self._proc.pid)
 
 
 _started = 0
@@ -308,19 +304,6 @@ def _run_tmpdir() -> str:
     if len(base) > 60 and os.path.isdir("/tmp"):
         base = "/tmp"
     return tempfile.mkdtemp(prefix="tl-", dir=base)
-
-
-async def _exit_code(proc: asyncio.subprocess.Process, timeout: float) -> int | None:
-    """The probe's exit status, or None if it still runs after ``timeout`` s.
-
-    Not ``proc.wait()``: on Python 3.11 that also waits for every pipe to close,
-    which a child that outlived the probe may never do.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while proc.returncode is None and loop.time() < deadline:
-        await asyncio.sleep(0.02)
-    return proc.returncode
 
 
 def _signal_name(number: int) -> str:
