@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import sys
@@ -86,6 +87,32 @@ def qapp():
     app = make_app(["threadloom-tests"])
     app.setQuitOnLastWindowClosed(False)  # tests close windows; the session's loop must go on
     return app
+
+
+@pytest.fixture
+def loop(qapp):
+    """A fresh qasync loop on the session's QApplication, as the app runs one (qasync's own tests do this)."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def drive(loop, coro, timeout: float = 45.0):
+    """Run ``coro`` on ``loop`` to its end, failing after ``timeout`` seconds."""
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+async def until(predicate, timeout: float = 20.0, step: float = 0.05) -> None:
+    """Wait, on the running loop, until ``predicate()`` holds; fail after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(step)
 
 
 def processes() -> list[tuple[int, str, int, int]]:

@@ -14,8 +14,6 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import QSettings
 
-import qasync  # isort: skip
-
 from threadloom.engine import InterpreterInfo, describe_interpreter
 from threadloom.errors import UsageError
 from threadloom.probe.models import MODELS
@@ -24,7 +22,7 @@ from threadloom.ui.controls import ControlPanel
 from threadloom.ui.interpreters import selected_text
 from threadloom.ui.window import MainWindow
 
-from .conftest import group, scenario_text
+from .conftest import drive, group, scenario_text
 
 pytestmark = pytest.mark.gui
 
@@ -119,19 +117,10 @@ def test_the_gil_choice_survives_a_restart(qapp, tmp_path):
     assert second.gil_box.currentText() == "off"
 
 
-@pytest.fixture
-def loop(qapp):
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
-
-
 def test_the_window_runs_the_stub_free_threaded_build_with_the_gil_off_and_on(qapp, loop, tmp_path, free_threaded_stub):
     window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     try:
-        loop.run_until_complete(asyncio.wait_for(window.interpreters.describe(free_threaded_stub, select=True), 30))
+        drive(loop, window.interpreters.describe(free_threaded_stub, select=True), 30)
         assert window.controls.interpreter() == free_threaded_stub
         assert "free-threaded, GIL off" in window.controls.interpreter_box.currentText()
         assert "free-threaded, GIL off" in window.status_message()
@@ -140,7 +129,7 @@ def test_the_window_runs_the_stub_free_threaded_build_with_the_gil_off_and_on(qa
         window.set_models(["threads"])
         for text, enabled in (("off", False), ("on", True)):
             window.controls.gil_box.setCurrentIndex(window.controls.gil_box.findText(text))
-            (trace,) = loop.run_until_complete(asyncio.wait_for(window.run_current(), 60))
+            (trace,) = drive(loop, window.run_current(), 60)
             assert trace.header["interpreter"]["free_threaded_build"] is True
             assert trace.header["gil_enabled"] is enabled
     finally:
@@ -173,7 +162,7 @@ def test_the_window_runs_gevent_where_this_python_has_it(qapp, loop, tmp_path):
         assert window.controls.model_checks["gevent"].isEnabled()
         window.select_scenario(parse_scenario(TWO_WAITS, "two-waits.toml"))
         window.set_models(["gevent"])
-        (trace,) = loop.run_until_complete(asyncio.wait_for(window.run_current(), 60))
+        (trace,) = drive(loop, window.run_current(), 60)
         assert trace.complete and [w.kind for w in trace.workers.values()] == ["hub"]
         assert "gevent hub" in window.timeline.row_labels()
     finally:

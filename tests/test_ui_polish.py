@@ -33,7 +33,7 @@ from threadloom.ui.help import SHORTCUTS
 from threadloom.ui.window import MainWindow
 from threadloom.viewmodel.replay import SPEEDS, replay_speed_for
 
-from .test_ui_window import _until, loop, run  # noqa: F401  (``loop`` is a fixture)
+from .conftest import drive, until
 
 pytestmark = pytest.mark.gui
 
@@ -47,7 +47,7 @@ def _settings(tmp_path, name: str = "settings.ini", **values) -> QSettings:
 
 
 @pytest.fixture
-def make_window(qapp, loop, tmp_path):  # noqa: F811
+def make_window(qapp, loop, tmp_path):
     made: list[MainWindow] = []
 
     def make(width: int = 1400, height: int = 850, settings: QSettings | None = None) -> MainWindow:
@@ -85,19 +85,19 @@ def _covers_run(window: MainWindow, end_ms: float) -> bool:
     return x0 <= 0.0 and x1 >= end_ms
 
 
-def test_after_a_live_run_the_timeline_shows_the_whole_run(window, loop):  # noqa: F811
+def test_after_a_live_run_the_timeline_shows_the_whole_run(window, loop):
     window.select_scenario("io-bound")
     window.set_models(["asyncio"])
-    traces = run(loop, window.run_current())
+    traces = drive(loop, window.run_current())
     end_ms = traces[0].end_ns / 1e6
-    run(loop, _until(lambda: _covers_run(window, end_ms), timeout=3))
+    drive(loop, until(lambda: _covers_run(window, end_ms), timeout=3))
     assert _covers_run(window, end_ms), (window.timeline.visible_range_ms(), end_ms)
 
 
-def test_view_fit_and_a_double_click_show_the_whole_run_again(window, loop, qapp):  # noqa: F811
+def test_view_fit_and_a_double_click_show_the_whole_run_again(window, loop, qapp):
     window.select_scenario("io-bound")
     window.set_models(["asyncio"])
-    traces = run(loop, window.run_current())
+    traces = drive(loop, window.run_current())
     end_ms = traces[0].end_ns / 1e6
     fit = window.fit_action
     assert fit.text().replace("&", "") in [a.text().replace("&", "") for a in window.view_menu.actions()]
@@ -309,14 +309,14 @@ def test_the_window_can_be_as_narrow_as_1024_px(window):
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1024, 700)])
-def test_the_window_lays_out_without_cuts_or_overlaps(make_window, qapp, loop, size):  # noqa: F811
+def test_the_window_lays_out_without_cuts_or_overlaps(make_window, qapp, loop, size):
     window = make_window(*size)
     _settle(qapp)
     assert (window.width(), window.height()) == size
     assert _laid_out_problems(window) == []
     window.select_scenario("io-bound")
     window.set_models(["asyncio"])
-    run(loop, window.run_current())
+    drive(loop, window.run_current())
     _settle(qapp)
     assert (window.width(), window.height()) == size
     assert _laid_out_problems(window) == []
@@ -339,10 +339,10 @@ def _row_point(window: MainWindow, row: int, ms: float) -> QPoint:
     return timeline.plot_widget.mapFromScene(scene)
 
 
-def test_a_click_on_a_row_moves_the_replay_there(window, loop, qapp):  # noqa: F811
+def test_a_click_on_a_row_moves_the_replay_there(window, loop, qapp):
     window.select_scenario("io-bound")
     window.set_models(["asyncio"])
-    traces = run(loop, window.run_current())
+    traces = drive(loop, window.run_current())
     end_ms = traces[0].end_ns / 1e6
     window.timeline.fit_time()
     _settle(qapp)
@@ -391,7 +391,7 @@ def test_a_comparison_the_user_set_up_is_kept_and_that_is_said(window):
     assert "meant for asyncio" in window.status_message()
 
 
-def test_the_empty_timeline_says_what_to_do_instead_of_showing_axes(window, loop):  # noqa: F811
+def test_the_empty_timeline_says_what_to_do_instead_of_showing_axes(window, loop):
     timeline = window.timeline
     assert timeline.placeholder_text()
     assert "Ctrl+R" in timeline.placeholder_text()
@@ -400,7 +400,7 @@ def test_the_empty_timeline_says_what_to_do_instead_of_showing_axes(window, loop
     assert "Run" in window.status_message() and "Ctrl+R" in window.status_message()
     window.select_scenario("io-bound")
     window.set_models(["asyncio"])
-    run(loop, window.run_current())
+    drive(loop, window.run_current())
     assert not timeline.placeholder_text()
     assert plot.getAxis("bottom").isVisible() and plot.getAxis("left").isVisible()
 
@@ -414,15 +414,15 @@ def test_the_automatic_replay_speed_makes_a_replay_of_a_few_seconds(duration_ms)
     assert seconds >= 4 or speed == min(SPEEDS)
 
 
-def test_the_replay_speed_suits_the_run(window, loop):  # noqa: F811
+def test_the_replay_speed_suits_the_run(window, loop):
     window.select_scenario("io-bound")
     window.set_models(["asyncio"])
-    traces = run(loop, window.run_current())
+    traces = drive(loop, window.run_current())
     assert window.replay.clock.speed == replay_speed_for(traces[0].end_ns / 1e6)
     # A speed the user picks stays.
     window.replay_bar.speed_box.setCurrentIndex(0)
     chosen = window.replay.clock.speed
-    run(loop, window.run_current())
+    drive(loop, window.run_current())
     assert window.replay.clock.speed == chosen
 
 

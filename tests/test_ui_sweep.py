@@ -11,28 +11,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings
 
-import qasync  # isort: skip
-
 from threadloom.engine.cost import CostRequest
 from threadloom.export.savefile import runs_from_bytes
 from threadloom.export.sweep_export import sweep_to_bytes
 from threadloom.scenario import parse_scenario
 from threadloom.ui.window import MainWindow
 
-from .conftest import group, scenario_text
+from .conftest import drive, group, scenario_text, until
 
 pytestmark = pytest.mark.gui
 
 WAITS = scenario_text(group("wait", count=4, io=30), name="four waits")
-
-
-@pytest.fixture
-def loop(qapp):
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
 
 
 @pytest.fixture
@@ -47,18 +36,6 @@ def window(qapp, loop, tmp_path):
     w.deleteLater()
 
 
-def run(loop, coro, timeout: float = 60.0):
-    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
-
-
-async def _until(predicate, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
-
-
 def test_a_sweep_runs_plots_and_a_click_opens_the_run(window, loop):
     window.select_scenario(parse_scenario(WAITS, "waits.toml"))
     page = window.experiments.show_sweep_page()
@@ -68,11 +45,11 @@ def test_a_sweep_runs_plots_and_a_click_opens_the_run(window, loop):
     async def scenario():
         task = asyncio.ensure_future(page.run_sweep())
         # The loop stays free while the sweep runs: the progress line names the point and counts down.
-        await _until(lambda: page.sweep is not None and len(page.sweep.points) >= 1)
-        await _until(lambda: "left" in page.status.text() or task.done())
+        await until(lambda: page.sweep is not None and len(page.sweep.points) >= 1, step=0.02)
+        await until(lambda: "left" in page.status.text() or task.done(), step=0.02)
         return await task
 
-    sweep = run(loop, scenario())
+    sweep = drive(loop, scenario(), 60)
     assert sweep.complete and len(sweep.points) == 4
     assert [c.model for c in page.plot.curves] == ["thread-pool", "asyncio"]
     assert "makespan" in page.plot.title.text() and page.progress.value() == 4
@@ -93,14 +70,14 @@ def test_cancel_stops_at_once_and_keeps_the_points_and_a_saved_sweep_reopens(win
 
     async def scenario():
         task = asyncio.ensure_future(page.run_sweep())
-        await _until(lambda: page.sweep is not None and len(page.sweep.points) == 2)
-        await _until(lambda: page.runner is not None and page.runner.pids())
+        await until(lambda: page.sweep is not None and len(page.sweep.points) == 2, step=0.02)
+        await until(lambda: page.runner is not None and page.runner.pids(), step=0.02)
         started = loop.time()
         page.cancel()
         sweep = await task
         return sweep, loop.time() - started
 
-    sweep, took = run(loop, scenario())
+    sweep, took = drive(loop, scenario(), 60)
     assert took < 2.0 and sweep.stopped and not sweep.complete
     assert [p.value for p in sweep.points] == [1, 2] and all(p.trace.complete for p in sweep.points)
     assert "Cancelled: 2 of 4" in page.status.text() and page.run_button.isEnabled()
@@ -116,14 +93,14 @@ def test_bad_choices_say_so_on_the_page(window, loop):
     window.select_scenario(parse_scenario(WAITS, "waits.toml"))
     page = window.experiments.show_sweep_page()
     page.set_choices("count:nope", "1", ["threads"], 1)
-    assert run(loop, page.run_sweep()) is None
+    assert drive(loop, page.run_sweep(), 60) is None
     assert "no group 'nope'" in page.status.text()
 
 
 def test_the_cost_page_measures_and_draws(window, loop):
     page = window.experiments.show_cost_page()
     request = CostRequest(None, (1, 20), (1, 50), (1,), 0.02, ("thread-queue", "coroutine-queue"))
-    report = run(loop, page.measure(request))
+    report = drive(loop, page.measure(request), 60)
     assert report.complete and page.switches.rowCount() == 2
     assert "asyncio Task" in page.headline.text()
     assert len(page.memory_plot.plotItem.listDataItems()) == 3

@@ -18,8 +18,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings
 
-import qasync  # isort: skip
-
 from threadloom.engine import InterpreterInfo
 from threadloom.errors import ScenarioError, UsageError
 from threadloom.model import STATES
@@ -28,7 +26,7 @@ from threadloom.ui.app import _run_window
 from threadloom.ui.runner import REFRESH_MS
 from threadloom.ui.window import MainWindow
 
-from .conftest import alive_in_group, group, scenario_text
+from .conftest import alive_in_group, drive, group, scenario_text, until
 
 pytestmark = pytest.mark.gui
 
@@ -46,15 +44,6 @@ TWO_WAITS = scenario_text(group("wait", count=2, io=150), name="two waits")
 
 
 @pytest.fixture
-def loop(qapp):
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture
 def window(qapp, loop, tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
@@ -64,18 +53,6 @@ def window(qapp, loop, tmp_path):
     w.runner.stop()
     w.close()
     w.deleteLater()
-
-
-def run(loop, coro, timeout: float = 45.0):
-    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
-
-
-async def _until(predicate, timeout: float = 20.0, step: float = 0.05) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(step)
 
 
 def _gone(pid: int) -> bool:
@@ -94,7 +71,7 @@ def _gone(pid: int) -> bool:
 
 async def _start_and_wait_for_events(window: MainWindow) -> tuple[asyncio.Task, int]:
     task = asyncio.ensure_future(window.run_current())
-    await _until(
+    await until(
         lambda: (
             window.runner.pids()
             and window.runner.live_trace() is not None
@@ -108,7 +85,7 @@ def test_preset_runs_to_the_end_and_fills_timeline_and_summary(window, loop):
     assert window.select_scenario("pool-starvation") is not None
     window.set_models(["thread-pool"])
     started = time.perf_counter()
-    traces = run(loop, window.run_current())
+    traces = drive(loop, window.run_current())
     wall = time.perf_counter() - started
     assert len(traces) == 1 and traces[0].complete
     rows = window.timeline.row_labels()
@@ -135,10 +112,10 @@ def test_stop_mid_run_keeps_partial_trace_and_leaves_no_probe(window, loop):
         task, pid = await _start_and_wait_for_events(window)
         window.stop_run()
         traces = await task
-        await _until(lambda: _gone(pid), timeout=5)
+        await until(lambda: _gone(pid), timeout=5)
         return traces, pid
 
-    traces, pid = run(loop, scenario())
+    traces, pid = drive(loop, scenario())
     assert _gone(pid)
     assert len(traces) == 1 and not traces[0].complete and len(traces[0]) > 0
     assert "Stopped" in window.status_message() and "partial trace is kept" in window.status_message()
@@ -146,7 +123,7 @@ def test_stop_mid_run_keeps_partial_trace_and_leaves_no_probe(window, loop):
     assert window.summary.metrics is not None and not window.summary.metrics.complete
     # The app is still usable: another run goes through.
     window.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
-    assert run(loop, window.run_current())[0].complete
+    assert drive(loop, window.run_current())[0].complete
 
 
 def test_closing_mid_run_stops_the_probe_and_closes(window, loop):
@@ -157,11 +134,11 @@ def test_closing_mid_run_stops_the_probe_and_closes(window, loop):
         window.close()
         assert window.isVisible(), "the window waits for the probe to end before it closes"
         await task
-        await _until(lambda: not window.isVisible(), timeout=5)
-        await _until(lambda: _gone(pid), timeout=5)
+        await until(lambda: not window.isVisible(), timeout=5)
+        await until(lambda: _gone(pid), timeout=5)
         return pid
 
-    pid = run(loop, scenario())
+    pid = drive(loop, scenario())
     assert _gone(pid)
     assert not window.isVisible()
     assert not window.runner.running
@@ -173,7 +150,7 @@ def test_sigterm_mid_run_stops_the_probe_and_the_app_returns(qapp, loop):
 
     async def scenario():
         app_done = asyncio.ensure_future(_run_window(qapp, None))
-        await _until(lambda: any(isinstance(w, MainWindow) and w.isVisible() for w in qapp.topLevelWidgets()))
+        await until(lambda: any(isinstance(w, MainWindow) and w.isVisible() for w in qapp.topLevelWidgets()))
         window = next(w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
         window.select_scenario(parse_scenario(LONG_CRUNCH, "long-crunch.toml"))
         window.set_models(["threads"])
@@ -187,7 +164,7 @@ def test_sigterm_mid_run_stops_the_probe_and_the_app_returns(qapp, loop):
         return status, pid, window
 
     try:
-        status, pid, window = run(loop, scenario())
+        status, pid, window = drive(loop, scenario())
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -205,15 +182,15 @@ def test_broken_scenario_in_editor_shows_the_engine_error(window, loop):
     editor.set_text(broken)
 
     async def settle():
-        await _until(lambda: editor.error_text() != "", timeout=5)
+        await until(lambda: editor.error_text() != "", timeout=5)
 
-    run(loop, settle())
+    drive(loop, settle())
     assert editor.error_text() == str(expected.value)
     assert "groups[1].count must be a whole number" in window.status_message()
     assert str(expected.value) == window.status_message()
     assert not editor.apply_button.isEnabled()
     editor.set_text(CONVOY)
-    run(loop, _until(lambda: editor.error_text() == "", timeout=5))
+    drive(loop, until(lambda: editor.error_text() == "", timeout=5))
     assert editor.apply_button.isEnabled()
     assert "valid" in window.status_message()
 
@@ -221,7 +198,7 @@ def test_broken_scenario_in_editor_shows_the_engine_error(window, loop):
 def test_replay_in_the_middle_shows_the_traces_gil_holder(window, loop):
     window.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
     window.set_models(["threads"])
-    trace = run(loop, window.run_current())[0]
+    trace = drive(loop, window.run_current())[0]
     seg = trace.segments()
     running = seg.state == STATES.index("running")
     starts, ends, tasks = seg.start[running], seg.end[running], seg.task[running]
@@ -245,7 +222,7 @@ def test_replay_in_the_middle_shows_the_traces_gil_holder(window, loop):
 def test_two_models_compare_on_one_axis_with_differences_highlighted(window, loop):
     window.select_scenario(parse_scenario(TWO_WAITS, "two-waits.toml"))
     window.set_models(["threads", "sequential"])
-    traces = run(loop, window.run_current())
+    traces = drive(loop, window.run_current())
     assert [t.model for t in traces] == ["threads", "sequential"]
     assert window.bottom.currentWidget() is window.compare
     assert window.compare.columnCount() == 2
@@ -264,13 +241,13 @@ def test_a_probe_that_prints_garbage_is_reported_and_the_app_stays_usable(window
     window.controls.add_interpreter(InterpreterInfo(str(fake), "3.12.0", "CPython", False), select=True)
     window.select_scenario(parse_scenario(CONVOY, "convoy-short.toml"))
     window.set_models(["threads"])
-    assert run(loop, window.run_current()) == []
+    assert drive(loop, window.run_current()) == []
     message = window.status_message()
     assert message.startswith("threads failed:") and str(fake) in message
     assert window.controls.run_button.isEnabled() and not window.runner.running
     assert all(_gone(pid) for pid in window.runner.pids())
     window.controls.select_interpreter(None)
-    assert run(loop, window.run_current())[0].complete
+    assert drive(loop, window.run_current())[0].complete
 
 
 def test_choices_and_recent_files_survive_a_restart(qapp, loop, tmp_path):
@@ -322,11 +299,11 @@ def test_two_windows_run_at_once_and_each_cleans_up(qapp, loop, tmp_path):
         assert second.runner.running, "the other window's run goes on"
         second.stop_run()
         long_traces = await long_task
-        await _until(lambda: _gone(long_pid), timeout=5)
+        await until(lambda: _gone(long_pid), timeout=5)
         return short_traces, long_traces, long_pid
 
     try:
-        short_traces, long_traces, long_pid = run(loop, scenario(), timeout=60)
+        short_traces, long_traces, long_pid = drive(loop, scenario(), timeout=60)
         assert short_traces[0].complete and len(short_traces[0]) > 0
         assert not long_traces[0].complete and len(long_traces[0]) > 0
         assert first.status_message().startswith("Finished") and "Stopped" in second.status_message()
