@@ -303,6 +303,10 @@ SMALL = {
         'name = "crunch"\n[run]\npool_size = 2\n[[groups]]\ncount = 2\nsteps = [{ cpu = 120 }]\n',
         ("sequential", "threads", "process-pool"),
     ),
+    "data": (
+        'name = "data"\n[run]\npool_size = 2\n[[groups]]\ncount = 4\nsteps = [{ data = 20000 }, { cpu = 20 }]\n',
+        ("thread-pool", "process-pool"),
+    ),
     "chatty": (
         'name = "chatty"\n[run]\npeer_delay_ms = 1\n[[groups]]\ncount = 3\nrepeat = 40\nsteps = [{ net = 1 }]\n',
         ("threads", "asyncio"),

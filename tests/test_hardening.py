@@ -318,7 +318,7 @@ def test_a_switch_interval_below_a_microsecond_is_refused():
         parse_scenario(GOOD + "[run]\nswitch_interval_ms = 0.0005\n")
 
 
-@pytest.mark.parametrize("code", [7, -3, 300, 254])
+@pytest.mark.parametrize("code", [8, -3, 300, 254])
 def test_unknown_state_codes_from_the_wire_are_refused(code):
     with pytest.raises(WireFormatError, match="state"):
         _decode(

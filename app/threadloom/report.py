@@ -42,6 +42,7 @@ def format_run_table(m: RunMetrics) -> str:
         ("latency p50 / p95 / p99", " / ".join(metric_ms(v) for v in (lat.p50, lat.p95, lat.p99))),
         ("waiting for the GIL/CPU (ready)", metric_ms(m.ready_ms)),
         ("waiting in a pool's queue", metric_ms(m.queued_ms)),
+        *_transfer(m),
         ("CPU utilization", f"{m.cpu_utilization:.0%} of {m.cpu_count} CPUs"),
         ("median running slice", metric_ms(m.median_running_slice_ms)),
         ("memory (the probe's own)", _memory(m)),
@@ -72,6 +73,13 @@ def format_run_table(m: RunMetrics) -> str:
         lines.append("  (incomplete: the run did not finish)")
     # Scenario and group names come from a file: a control character in them is shown escaped.
     return "\n".join(printable(line, None) for line in lines) + "\n"
+
+
+def _transfer(m: RunMetrics) -> list[tuple[str, str]]:
+    """A row for the time spent moving data between processes, in runs that spent any."""
+    if not m.transfer_ms:
+        return []
+    return [("moving data between processes", f"{metric_ms(m.transfer_ms)} (pickle, copy, unpickle)")]
 
 
 def _memory(m: RunMetrics) -> str:

@@ -100,9 +100,20 @@ class _Plan:
     def uses_net(self) -> bool:
         return "net" in self.kinds
 
+    def params(self, index: int) -> str:
+        """The parameters of a group's function: the echo server's address if it talks to it, its data if it has any."""
+        group = self.scenario.groups[index]
+        names = (["server"] if "net" in group.kinds else []) + (["data"] if "data" in group.kinds else [])
+        return ", ".join(names)
+
     def args(self, index: int) -> str:
-        """The arguments a group's function takes: the echo server's address if it talks to it."""
-        return "server" if "net" in self.scenario.groups[index].kinds else ""
+        """What a call of a group's function passes: the server, and a ``bytes`` as big as its data steps."""
+        group = self.scenario.groups[index]
+        values = ["server"] if "net" in group.kinds else []
+        kb = sum(amount for kind, amount in group.steps if kind == "data")
+        if kb:
+            values.append(f"bytes({_number(kb)} * 1024)")
+        return ", ".join(values)
 
     @property
     def switch_seconds(self) -> str | None:
@@ -275,7 +286,7 @@ class _Asyncio(_Template):
             "calls one: async and await spread from the waits up through every caller to asyncio.run. "
         )
         moved = sorted({_STEP_FUNCTIONS[k] for k in plan.offloaded & plan.kinds})
-        kept = sorted({_STEP_FUNCTIONS[k] for k in plan.kinds - plan.offloaded - {"io", "net"}})
+        kept = sorted({_STEP_FUNCTIONS[k] for k in plan.kinds - plan.offloaded - {"io", "net", "data"}})
         if moved:
             text += f"The plain calls ({', '.join(moved)}) go to a thread with asyncio.to_thread, so the loop "
             text += "keeps turning while they run. "
@@ -514,7 +525,7 @@ def _step_lines(plan: _Plan, kind: str, amount: float, depth: int) -> list[str]:
 def _group_function(plan: _Plan, index: int) -> list[str]:
     group = plan.scenario.groups[index]
     prefix = "async def" if plan.coroutines else "def"
-    out = [f"{prefix} {plan.names[index]}({plan.args(index)}):"]
+    out = [f"{prefix} {plan.names[index]}({plan.params(index)}):"]
     net = "net" in group.kinds
     if net:
         out.append(
@@ -526,10 +537,13 @@ def _group_function(plan: _Plan, index: int) -> list[str]:
     if group.repeat > 1:
         out.append(f"{_INDENT}for _ in range({group.repeat}):")
         depth = 2
-    for kind, amount in group.steps:
-        out += _step_lines(plan, kind, amount, depth)
+    body = [line for kind, amount in group.steps if kind != "data" for line in _step_lines(plan, kind, amount, depth)]
+    out += body or [f"{_INDENT * depth}pass"]
     if net:
         out.append(f"{_INDENT}writer.close()" if plan.coroutines else f"{_INDENT}sock.close()")
+    if "data" in group.kinds:
+        # The data goes back as the result: a process pool pickles it both ways, threads pass a reference.
+        out.append(f"{_INDENT}return data")
     return out
 
 
@@ -615,7 +629,9 @@ def generate_program(
     offloaded = frozenset(
         kind
         for kind in kinds
-        if template.coroutines and places.get(kind, WORKER_LOOP) == WORKER_POOL_THREAD and kind not in ("io", "net")
+        if template.coroutines
+        and places.get(kind, WORKER_LOOP) == WORKER_POOL_THREAD
+        and kind not in ("io", "net", "data")
     )
     switch = switch_interval_ms if switch_interval_ms is not None else scenario.switch_interval_ms
     pool = pool_size if pool_size is not None else scenario.pool_size

@@ -34,6 +34,7 @@ STATE_LEGEND = {
     "blocked": "blocked: a lock or a blocking call",
     "queued": "queued: no worker yet",
     "idle": "idle: worker has nothing to do",
+    "transfer": "transfer: data pickled and copied",
 }
 
 

@@ -31,6 +31,7 @@ _CNAME = {
     "blocked": "thread_state_uninterruptible",
     "queued": "thread_state_sleeping",
     "idle": "thread_state_sleeping",
+    "transfer": "thread_state_iowait",
 }
 
 

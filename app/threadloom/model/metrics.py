@@ -95,6 +95,8 @@ class RunMetrics:
     processes: list[ProcessMemory] = field(default_factory=list)
     #: Share of all CPUs (0..1) that other programs used during the run; None where unmeasured.
     other_cpu_utilization: float | None = None
+    #: Time tasks spent handing data between processes (``transfer``), over all tasks.
+    transfer_ms: float = 0.0
 
     @property
     def added_rss_mb(self) -> float | None:
@@ -182,6 +184,7 @@ def compute_metrics(trace: Trace) -> RunMetrics:
         baseline_rss_mb=_mb(trailer.get("baseline_rss_bytes")),
         processes=_processes(trailer.get("processes")),
         other_cpu_utilization=_share(trailer.get("other_cpu_utilization")),
+        transfer_ms=state_ms["transfer"],
     )
 
 

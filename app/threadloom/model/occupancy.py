@@ -17,7 +17,7 @@ import numpy as np
 from ..wire import STATE_CODES, WorkerKind
 
 #: States that occupy a worker that is not cooperative (a thread, a process).
-OCCUPYING = ("running", "native", "ready", "io", "blocked")
+OCCUPYING = ("running", "native", "ready", "io", "blocked", "transfer")
 #: States that occupy a cooperative worker (an event loop): only what runs on it.
 COOPERATIVE_OCCUPYING = ("running", "native", "blocked")
 

@@ -419,7 +419,7 @@ def worker_labels(trace: Trace) -> dict[int, str]:
     for wid, info in sorted(trace.workers.items()):
         seen[info.kind] = seen.get(info.kind, 0) + 1
         traits = info.traits
-        if traits.own_gil:
+        if traits.own_gil and traits.labelled_by_pid:
             labels[wid] = f"{traits.noun} {info.pid}"
         elif traits.sole_label and counts[info.kind] == 1:
             labels[wid] = traits.sole_label

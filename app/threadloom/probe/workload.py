@@ -1,4 +1,8 @@
-"""The six step kinds, each as a plain function and as a coroutine.
+"""The step kinds that do work, each as a plain function and as a coroutine.
+
+A ``data`` step does no work: it is the data a task hands over, which costs
+nothing where memory is shared; models that cross a process boundary pay for it
+with :mod:`.transfer`. Here it is skipped (:func:`work_steps`).
 
 Every step records the state it enters and, where a wait ends, measures
 ``ready`` as the time between the moment the wait really ended (the timer's
@@ -326,18 +330,26 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 SYNC_STEPS = {"cpu": cpu, "native": native, "io": io, "net": net, "block": block, "lock": lock}
 
 
+def work_steps(task: dict) -> list:
+    """A task's ``(kind, amount)`` steps that do work: all but its ``data`` steps."""
+    return [(k, amount) for k, amount in task["steps"] if k in SYNC_STEPS]
+
+
 def _op_arrays(ctx: StepContext, task: dict) -> dict:
     """One latency array per step kind of ``task``; none when not recording."""
-    return {k: array("q") for k, _ in task["steps"]} if ctx.recording else {}
+    return {k: array("q") for k, _ in work_steps(task)} if ctx.recording else {}
 
 
-def run_task(ctx: StepContext, task: dict, kind: str) -> None:
-    """Run one task to the end on the calling thread."""
+def run_task(ctx: StepContext, task: dict, kind: str, finish: bool = True) -> None:
+    """Run one task's steps on the calling thread; with ``finish``, record it as done.
+
+    A model that hands a result back first (:mod:`.transfer`) passes ``finish=False``.
+    """
     worker = ctx.worker(kind)
     tid = task["id"]
     ctx.emit((now(), tid, worker, RUNNING))
     ops = _op_arrays(ctx, task)
-    steps = [(SYNC_STEPS[k], amount, ops.get(k), k == "net") for k, amount in task["steps"]]
+    steps = [(SYNC_STEPS[k], amount, ops.get(k), k == "net") for k, amount in work_steps(task)]
     for _ in range(task["repeat"]):
         for fn, amount, lat, per_trip in steps:
             if per_trip:
@@ -348,7 +360,8 @@ def run_task(ctx: StepContext, task: dict, kind: str) -> None:
                 t0 = now()
                 fn(ctx, tid, worker, amount)
                 lat.append(now() - t0)
-    ctx.emit((now(), tid, worker, TASK_DONE))
+    if finish:
+        ctx.emit((now(), tid, worker, TASK_DONE))
     ctx.add_ops(task["group"], ops)
 
 
@@ -368,8 +381,9 @@ async def run_task_async(ctx: StepContext, task: dict, loop_worker: int, executo
     loop = asyncio.get_running_loop()
     streams = None
     ops = _op_arrays(ctx, task)
+    steps = work_steps(task)
     for _ in range(task["repeat"]):
-        for kind, amount in task["steps"]:
+        for kind, amount in steps:
             lat = ops.get(kind)
             start = now()
             if kind == "io":

@@ -25,7 +25,16 @@ STEP_KINDS = {
     "net": "round trips to a loopback echo peer",
     "block": "ms of a blocking time.sleep, even inside a coroutine",
     "lock": "ms of pure-Python work holding the scenario's one shared lock (waiting for it is blocked)",
+    "data": (
+        "KB the task hands to where its work runs and gets back: free for threads and coroutines, "
+        "pickled and copied between processes (the transfer state)"
+    ),
 }
+#: Most data one task may hand over, in KB (1 GiB).
+MAX_DATA_KB = 1_048_576
+#: Most data all tasks together may hand over, in KB (2 GiB): a process pool holds every pickled
+#: argument from submission until its task ends, and the result as big again.
+MAX_TOTAL_DATA_KB = 2_097_152
 #: Tasks in one scenario, all groups together.
 MAX_TASKS = 20_000
 #: The largest pool any model accepts; a model's spec may set a lower limit.
@@ -43,7 +52,7 @@ MIN_SWITCH_INTERVAL_MS = 0.001
 FD_MARGIN = 64
 
 _TOP_KEYS = {"name", "description", "lesson", "run", "groups"}
-_RUN_KEYS = {"model", "switch_interval_ms", "pool_size", "peer_delay_ms"}
+_RUN_KEYS = {"model", "compare_with", "switch_interval_ms", "pool_size", "peer_delay_ms"}
 #: Longest answer delay of the echo peer for net steps, in ms.
 MAX_PEER_DELAY_MS = 1_000.0
 _GROUP_KEYS = {"name", "count", "repeat", "steps"}
@@ -76,6 +85,8 @@ class Scenario:
     text: str = field(default="", repr=False, compare=False)
     #: What the scheduler view's "What to look for" says for this scenario ("": the model's own, by its work).
     lesson: str = ""
+    #: Models the app ticks beside :attr:`model` for this scenario: the comparison it was written for.
+    compare_with: tuple[str, ...] = ()
 
     @property
     def task_count(self) -> int:
@@ -187,6 +198,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     model = run.get("model")
     if model is not None and (not isinstance(model, str) or model not in MODELS):
         v.fail("[run].model", f"must be one of {', '.join(model_names())}", model)
+    compare_with = run.get("compare_with", [])
+    if not isinstance(compare_with, list) or not all(isinstance(m, str) and m in MODELS for m in compare_with):
+        v.fail("[run].compare_with", f"must be a list of models, each one of {', '.join(model_names())}", compare_with)
     switch = run.get("switch_interval_ms")
     if switch is not None:
         switch = v.number(switch, "[run].switch_interval_ms", MIN_SWITCH_INTERVAL_MS, MAX_SWITCH_INTERVAL_MS)
@@ -227,6 +241,8 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
                 )
             if kind == "net":
                 amount = v.integer(amount, f"{swhere}.net", 1, MAX_REPEAT)
+            elif kind == "data":
+                amount = v.number(amount, f"{swhere}.data", 0.0, MAX_DATA_KB, open_low=True)
             else:
                 amount = v.number(amount, f"{swhere}.{kind}", 0.0, MAX_STEP_MS, open_low=True)
             steps.append((kind, amount))
@@ -235,12 +251,21 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     total = sum(g.count for g in groups)
     if total > MAX_TASKS:
         raise ScenarioError(f"{source}: {total} tasks in all; at most {MAX_TASKS} are allowed")
+    data_kb = sum(g.count * amount for g in groups for kind, amount in g.steps if kind == "data")
+    if data_kb > MAX_TOTAL_DATA_KB:
+        raise ScenarioError(
+            f"{source}: the data steps come to {data_kb / 2**20:,.1f} GiB over all tasks (count x data); "
+            f"at most {MAX_TOTAL_DATA_KB // 2**20} GiB fit in a process pool's memory (lower count or data)"
+        )
     if executions > MAX_STEP_EXECUTIONS:
         raise ScenarioError(
             f"{source}: count x repeat x steps comes to {executions:,} step executions; "
             f"at most {MAX_STEP_EXECUTIONS:,} fit in memory (lower count or repeat)"
         )
-    return Scenario(name, description, tuple(groups), model, switch, pool, peer_delay, source, text, lesson)
+    others = tuple(dict.fromkeys(m for m in compare_with if m != model))
+    return Scenario(
+        name, description, tuple(groups), model, switch, pool, peer_delay, source, text, lesson, compare_with=others
+    )
 
 
 class _Validator:
@@ -276,5 +301,6 @@ class _Validator:
             ok = (value > low if open_low else value >= low) and value <= high
         if not ok:
             bound = f"greater than {low:g}" if open_low else f"at least {low:g}"
-            self.fail(where, f"must be a number {bound} and at most {high:,g}", value)
+            top = f"{int(high):,}" if float(high).is_integer() else f"{high:,g}"  # never 1.04858e+06
+            self.fail(where, f"must be a number {bound} and at most {top}", value)
         return float(value)

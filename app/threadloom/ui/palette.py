@@ -33,6 +33,7 @@ STATE_COLORS_LIGHT: dict[str, str] = {
     "blocked": "#CC79A7",  # reddish purple: waiting on another task
     "queued": "#E69F00",  # orange: submitted, no worker yet
     "idle": "#D5D9DF",  # muted grey: nothing to see
+    "transfer": "#7E57C2",  # violet: data on its way between processes, no work done
 }
 
 STATE_COLORS_DARK: dict[str, str] = {
@@ -43,6 +44,7 @@ STATE_COLORS_DARK: dict[str, str] = {
     "blocked": "#DE8FBE",
     "queued": "#F2B532",
     "idle": "#3A4049",
+    "transfer": "#A98BE0",
 }
 
 STATE_COLORS: dict[str, str] = STATE_COLORS_LIGHT

@@ -246,7 +246,7 @@ def history_tick_ns(switch_interval_ms: float | None) -> float:
 
 
 #: Which tasks the history shows first when there is no room for all: those a person should look at.
-_HISTORY_RANK = {"running": 0, "blocked": 1, "native": 2, "ready": 3, "io": 4, "queued": 5}
+_HISTORY_RANK = {"running": 0, "blocked": 1, "native": 2, "ready": 3, "io": 4, "queued": 5, "transfer": 3}
 
 
 def history_rows(snap: Snapshot, rows: int) -> list[TaskNow]:

@@ -23,6 +23,7 @@ _DOING = {
     "blocked": "blocked in a call; GIL released",
     "queued": "queued",
     "idle": "idle",
+    "transfer": "moves data: pickles or unpickles",
 }
 
 #: Shown before any run.

@@ -23,6 +23,7 @@ PREFERRED = (
     "latency_p99_ms",
     "ready_ms",
     "queued_ms",
+    "transfer_ms",
     "cpu_utilization",
     "peak_rss_mb",
     "baseline_rss_mb",

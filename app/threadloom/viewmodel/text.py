@@ -22,6 +22,10 @@ STATE_DESCRIPTIONS: dict[str, str] = {
     "blocked": "held up without running: waiting for a lock another task holds, or stuck in a blocking call.",
     "queued": "submitted but not started: no worker has picked it up yet.",
     "idle": "a worker with nothing to do.",
+    "transfer": (
+        "handing data across processes: pickling it, copying it through a pipe or store, unpickling it "
+        "(a data step; free where memory is shared)."
+    ),
 }
 
 

@@ -23,7 +23,9 @@ MAGIC = b"THREADLOOM-WIRE"
 VERSION = 1
 
 #: The vocabulary of states every model speaks. Codes are part of the format.
-STATE_NAMES = ("running", "native", "ready", "io", "blocked", "queued", "idle")
+#: ``transfer`` (code 7, added after ``idle`` so older codes keep their meaning): pickling, copying and
+#: unpickling a task's data between processes.
+STATE_NAMES = ("running", "native", "ready", "io", "blocked", "queued", "idle", "transfer")
 STATE_CODES = {name: code for code, name in enumerate(STATE_NAMES)}
 #: Not a state: the event that closes a task's last segment.
 TASK_DONE = 255
@@ -54,6 +56,8 @@ class WorkerKind(NamedTuple):
     task_noun: str = "tasks"
     #: Where a cooperative worker waits when nothing is ready ("select()", "the hub's event loop").
     idle_wait: str = ""
+    #: An own-GIL worker labelled by its process id; interpreters that share a process are counted instead.
+    labelled_by_pid: bool = True
 
 
 WORKER_THREAD = "thread"
@@ -61,6 +65,10 @@ WORKER_POOL_THREAD = "pool-thread"
 WORKER_LOOP = "loop"
 WORKER_PROCESS = "process"
 WORKER_MAIN = "main"
+#: A Ray worker process, on this machine or another node of a cluster.
+WORKER_RAY = "ray-worker"
+#: A subinterpreter of InterpreterPoolExecutor: a GIL of its own, in the probe's process.
+WORKER_INTERPRETER = "interpreter"
 #: gevent's hub: one thread whose greenlets take turns, switching where the patched stdlib would block.
 WORKER_HUB = "hub"
 
@@ -81,6 +89,17 @@ WORKER_KINDS = {
             idle_wait="select()",
         ),
         WorkerKind(WORKER_PROCESS, "process", "", own_gil=True, cooperative=False, long_lived=True, per_task=False),
+        WorkerKind(WORKER_RAY, "ray worker", "", own_gil=True, cooperative=False, long_lived=True, per_task=False),
+        WorkerKind(
+            WORKER_INTERPRETER,
+            "interpreter",
+            "",
+            own_gil=True,
+            cooperative=False,
+            long_lived=True,
+            per_task=False,
+            labelled_by_pid=False,
+        ),
         WorkerKind(
             WORKER_HUB,
             "hub",

@@ -23,7 +23,7 @@ WORK_WAITS = "waits"
 WORK_MIXED = "cpu+waits"
 _WAIT_STEPS = frozenset({"io", "net", "block"})
 #: Every step kind the probe runs (``scenario/load.py`` describes each for users).
-STEP_NAMES = ("cpu", "native", "io", "net", "block", "lock")
+STEP_NAMES = ("cpu", "native", "io", "net", "block", "lock", "data")
 
 
 def all_steps_on(worker_kind: str, **elsewhere: str) -> Dict[str, str]:

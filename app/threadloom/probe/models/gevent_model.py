@@ -32,7 +32,7 @@ import time
 
 from threadloom.wire import TASK_DONE, WORKER_HUB
 
-from ..workload import _PING, BLOCKED, IO, READY, RUNNING, SYNC_STEPS, _op_arrays, _recv_exact, now
+from ..workload import _PING, BLOCKED, IO, READY, RUNNING, SYNC_STEPS, _op_arrays, _recv_exact, now, work_steps
 from ._spec import GIL_SHARED, WORK_CPU, WORK_WAITS, ModelSpec, all_steps_on
 
 SPEC = ModelSpec(
@@ -98,8 +98,9 @@ def run_greenlet(ctx, task: dict, hub: int) -> None:
     emit((now(), tid, hub, RUNNING))
     ops = _op_arrays(ctx, task)
     sock = None
+    steps = work_steps(task)  # a data step is free: the greenlets share one memory
     for _ in range(task["repeat"]):
-        for kind, amount in task["steps"]:
+        for kind, amount in steps:
             lat = ops.get(kind)
             start = now()
             if kind == "net":

@@ -5,6 +5,13 @@ multiprocessing queue; the probe forwards them to the parent unchanged. Each
 task's result carries its worker's memory figures and the latencies of its
 operations; the scenario's one lock is a multiprocessing lock handed to every
 worker by the pool's initializer.
+
+A task with ``data`` steps hands its argument over and gets a result back, both
+pickled and copied between processes (:mod:`..transfer`). The probe records
+the task as done once it has unpickled the result, through the same queue as
+the workers' frames: the queue is a ``SimpleQueue``, written synchronously, so
+a worker's last frame is in it before its result reaches the probe, and the
+probe's ``done`` lands after it.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from threadloom.wire import WORKER_PROCESS
 from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import Recorder
-from ..workload import QUEUED, Calibration, StepContext, now, run_task
+from ..transfer import data_kb, pack_argument, pack_result, unpack_argument, unpack_result
+from ..workload import QUEUED, TASK_DONE, Calibration, StepContext, now, run_task
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 
@@ -49,7 +57,7 @@ SPEC = ModelSpec(
 def run(run) -> None:
     ctx = run.ctx
     mp = multiprocessing.get_context(_start_method())
-    events = mp.Queue()
+    events = mp.SimpleQueue()
     forward = threading.Thread(target=_forward, args=(events, run), name="threadloom-forward", daemon=True)
     forward.start()
     worker_config = {
@@ -67,14 +75,26 @@ def run(run) -> None:
             _warm_up(pool, run.pool_size, checked_in)
             run.start_clock()
             futures = []
+            unpacked = threading.Semaphore(0)
+            handing_back = 0
             for task in run.tasks:
-                ctx.emit((now(), task["id"], -1, QUEUED))
-                futures.append(pool.submit(_run_in_worker, task))
+                kb = data_kb(task)
+                if kb:
+                    blob = pack_argument(ctx, task["id"], kb)
+                    future = pool.submit(_run_in_worker, task, blob, now())
+                    future.add_done_callback(_result_unpacker(task["id"], events, unpacked))
+                    handing_back += 1
+                else:
+                    ctx.emit((now(), task["id"], -1, QUEUED))
+                    future = pool.submit(_run_in_worker, task)
+                futures.append(future)
             for future in futures:
-                pid, memory, ops = future.result()
+                pid, memory, ops, _ = future.result()
                 run.processes[pid] = memory
                 for (group, kind), lat in ops.items():
                     ctx.add_ops(group, {kind: lat})
+            for _ in range(handing_back):
+                unpacked.acquire()  # a future's result() returns before its callbacks have run
     finally:
         events.put(None)
         forward.join()
@@ -93,15 +113,33 @@ def _forward(events, run) -> None:
         frame = events.get()
         if frame is None:
             return
+        if isinstance(frame, tuple):  # the probe's own event, queued behind the worker's frames
+            run.ctx.emit(frame)
+            continue
         # The probe's own buffer may hold this task's ``queued`` event: send
         # it first so each task's events reach the parent in time order.
         run.recorder.flush()
         run.write(frame)
 
 
+def _result_unpacker(task: int, events, unpacked: threading.Semaphore):
+    """A done-callback that unpickles a task's result in the probe and queues the task's ``done``."""
+
+    def unpack(future) -> None:
+        try:
+            if not future.cancelled() and future.exception() is None:
+                events.put((unpack_result(future.result()[3]), task, -1, TASK_DONE))
+        finally:
+            unpacked.release()
+
+    return unpack
+
+
 _worker_ctx = None
 _checked_in = None
 _worker_memory = None
+#: When this worker last finished a task (or warmed up): from then on it could take data in.
+_free_since = 0
 #: How long to wait for every worker process to start before the clock starts.
 WARM_UP_TIMEOUT_S = 30.0
 
@@ -124,6 +162,8 @@ def _check_in(size: int) -> None:
     while _checked_in.value < size and time.monotonic() < deadline:
         time.sleep(0.002)
     _worker_memory.start()  # this worker's baseline, as the clock is about to start
+    global _free_since
+    _free_since = now()
 
 
 def _init_worker(events, config: dict, checked_in, shared_lock, lock_stamp) -> None:
@@ -145,11 +185,24 @@ def _init_worker(events, config: dict, checked_in, shared_lock, lock_stamp) -> N
     _worker_ctx.lock_stamp = lock_stamp
 
 
-def _run_in_worker(task: dict):
-    """Run one task; return ``(pid, memory figures, {(group, kind): latencies})`` of this worker."""
+def _run_in_worker(task: dict, argument: bytes = b"", packed_at: int = 0):
+    """Run one task; return ``(pid, memory figures, {(group, kind): latencies}, result)`` of this worker.
+
+    With an ``argument`` (the task has ``data`` steps) it is unpickled first and
+    the result, as big, pickled last; without, the result is empty.
+    """
+    global _free_since
     ctx = _worker_ctx
+    result = b""
     try:
-        run_task(ctx, task, WORKER_PROCESS)
+        if argument:
+            worker = ctx.worker(WORKER_PROCESS)
+            unpack_argument(ctx, task["id"], worker, argument, max(packed_at, _free_since))
+            run_task(ctx, task, WORKER_PROCESS, finish=False)
+            result = pack_result(ctx, task["id"], worker, data_kb(task))
+        else:
+            run_task(ctx, task, WORKER_PROCESS)
     finally:
         ctx.rec.flush()
-    return os.getpid(), _worker_memory.figures(), ctx.take_ops()
+        _free_since = now()
+    return os.getpid(), _worker_memory.figures(), ctx.take_ops(), result
