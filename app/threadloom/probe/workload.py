@@ -306,6 +306,11 @@ def net(ctx: StepContext, task: int, worker: int, n: float, ops=None) -> None:
         ctx.emit((t0, task, worker, IO))
         sock = ctx.socket()
         ctx.resumed(task, worker, now())
+    round_trips(ctx, sock, task, worker, n, ops)
+
+
+def round_trips(ctx: StepContext, sock: socket.socket, task: int, worker: int, n: float, ops=None) -> None:
+    """``n`` round trips to the echo peer on ``sock``: each ``io`` until the reply, then ``ready`` until run."""
     emit = ctx.emit
     for _ in range(int(n)):
         t0 = now()

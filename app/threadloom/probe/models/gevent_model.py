@@ -32,7 +32,7 @@ import time
 
 from threadloom.wire import TASK_DONE, WORKER_HUB
 
-from ..workload import _PING, BLOCKED, IO, READY, RUNNING, SYNC_STEPS, _op_arrays, _recv_exact, now, work_steps
+from ..workload import BLOCKED, IO, READY, RUNNING, SYNC_STEPS, _op_arrays, now, round_trips, work_steps
 from ._spec import GIL_SHARED, WORK_CPU, WORK_WAITS, ModelSpec, all_steps_on
 
 SPEC = ModelSpec(
@@ -106,14 +106,7 @@ def run_greenlet(ctx, task: dict, hub: int) -> None:
             if kind == "net":
                 if sock is None:
                     sock = _connect(ctx, tid, hub)
-                for _ in range(int(amount)):
-                    t0 = now()
-                    emit((t0, tid, hub, IO))
-                    sock.sendall(_PING.pack(t0, tid))
-                    reply = _recv_exact(sock, _PING.size)
-                    t = ctx.resumed(tid, hub, max(t0, _PING.unpack(reply)[0]))
-                    if lat is not None:
-                        lat.append(t - t0)
+                round_trips(ctx, sock, tid, hub, amount, lat)
                 continue  # each round trip is an operation of its own
             if kind == "block":
                 # A call that would block a thread; patched, it waits off the hub (on no worker).
