@@ -389,3 +389,33 @@ def test_a_gevent_hub_is_named_as_such_and_runs_greenlets():
     assert caption == "The loop sleeps in the hub's event loop: 3 greenlets wait on timers or sockets."
     assert narrate.sections(snap)[0].title == "GEVENT HUB"
     assert narrate.loop_ring(snap).who == "the hub's event loop"
+
+
+def test_the_process_caption_counts_the_tasks_moving_their_data():
+    """Pickling in the probe (no worker) and unpickling in a worker are both data on the move."""
+    trace = build(
+        "process-pool",
+        {"hand": (["data", "cpu"], 3)},
+        [(1, WORKER_PROCESS, "p1", 101)],
+        [
+            (0, 0, -1, "transfer"),
+            (1, 0, 1, "transfer"),
+            (3, 0, 1, "running"),
+            (4, 0, 1, DONE),
+            (0, 1, -1, "transfer"),
+            (3, 1, -1, "queued"),
+            (4, 1, 1, "transfer"),
+            (6, 1, 1, DONE),
+            (0, 2, -1, "queued"),
+            (6, 2, 1, "running"),
+            (7, 2, 1, DONE),
+        ],
+        end_ms=8,
+    )
+    snap = snapshot_at(trace, int(2 * MS))
+    assert states(snap)["hand-0"] == "transfer" and states(snap)["hand-1"] == "transfer"
+    assert narrate.process_caption(snap) == (
+        "Each process has its own interpreter and GIL: 0 run Python at once on 4 cores. "
+        "2 tasks move their data between processes: pickled, copied, unpickled."
+    )
+    assert narrate.process_card(snap.processes()[0]).detail == "moves data: pickles or unpickles"

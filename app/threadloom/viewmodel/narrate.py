@@ -221,6 +221,10 @@ def process_caption(snap: Snapshot) -> str:
     text = f"Each process has its own interpreter and GIL: {len(running)} run Python at once on {snap.cpu_count} cores."
     if ready:
         text += f" {len(ready)} wait for a free core."
+    moving = snap.in_state("transfer")
+    if moving:
+        whose = "task moves its" if len(moving) == 1 else "tasks move their"
+        text += f" {len(moving)} {whose} data between processes: pickled, copied, unpickled."
     return text
 
 
