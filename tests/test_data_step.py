@@ -105,3 +105,37 @@ def test_programs_hand_the_data_over_as_the_argument_and_get_it_back():
     only_data = scenario('name = "d"\n[[groups]]\nsteps = [{ data = 1 }]\n')
     for model in ("threads", "asyncio-offload", "process-pool"):
         compile(generate_program(only_data, model), model, "exec")  # a body of data alone is `pass`
+
+
+def test_a_sweep_over_a_data_step_speaks_kilobytes_and_keeps_to_the_size_rule():
+    from threadloom.scenario.sweep import parse_param, parse_values
+
+    sc = scenario(HANDING)
+    param = parse_param("amount:hand:data", sc)
+    assert param.unit == "KB" and param.label == "data of hand, step 0 (KB)"
+    assert parse_values("1000..1048576*2", param)[-1] == 1_024_000
+    three = scenario(scenario_text(group("hand", count=3, steps=[("data", 1), ("cpu", 1)])))
+    with pytest.raises(ScenarioError, match=r"amount:hand:0 = 1000000 is too big: the data steps come to 2\.9 GiB"):
+        parse_param("amount:hand:data", three).apply(three, 1_000_000.0)  # three tasks of 1 GB: over 2 GiB in all
+
+
+def test_a_sweeps_summary_says_which_way_and_how_many_times():
+    from threadloom.model.sweep import Sweep  # noqa: F401  (the line is worded from curves alone)
+    from threadloom.viewmodel import sweep as sweep_view
+
+    class _Curve:
+        def __init__(self, model, x, median):
+            self.model, self.x, self.median = model, x, median
+
+    class _Sweep:
+        complete = True
+        param_label = "data of big, step 0 (KB)"
+
+    rising = [_Curve("process-pool", [100, 40000], [28.2, 4213.0])]
+    original = sweep_view.curves
+    try:
+        sweep_view.curves = lambda sweep, metric: rising
+        line = sweep_view.summary_line(_Sweep(), "transfer_ms")
+    finally:
+        sweep_view.curves = original
+    assert "28.2 at 100 -> 4,213 at 40000 (149.4x more)" in line

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._text import format_value
 from .metrics import RunMetrics, compute_metrics
 from .trace import Trace
 
@@ -39,7 +40,7 @@ class SweepPoint:
         return self._metrics
 
     def label(self, param: str) -> str:
-        return f"{self.model} · {param} = {self.value:g} · run {self.repeat}"
+        return f"{self.model} · {param} = {format_value(self.value)} · run {self.repeat}"
 
 
 @dataclass

@@ -214,7 +214,6 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         v.fail("groups", "must be a non-empty array of tables ([[groups]])", raw_groups)
     groups = []
     seen = set()
-    executions = 0
     for gi, raw in enumerate(raw_groups):
         where = f"groups[{gi}]"
         if not isinstance(raw, dict):
@@ -246,26 +245,37 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             else:
                 amount = v.number(amount, f"{swhere}.{kind}", 0.0, MAX_STEP_MS, open_low=True)
             steps.append((kind, amount))
-        executions += count * repeat * sum(a if k == "net" else 1 for k, a in steps)
         groups.append(Group(gname, count, repeat, tuple(steps)))
-    total = sum(g.count for g in groups)
-    if total > MAX_TASKS:
-        raise ScenarioError(f"{source}: {total} tasks in all; at most {MAX_TASKS} are allowed")
-    data_kb = sum(g.count * amount for g in groups for kind, amount in g.steps if kind == "data")
-    if data_kb > MAX_TOTAL_DATA_KB:
-        raise ScenarioError(
-            f"{source}: the data steps come to {data_kb / 2**20:,.1f} GiB over all tasks (count x data); "
-            f"at most {MAX_TOTAL_DATA_KB // 2**20} GiB fit in a process pool's memory (lower count or data)"
-        )
-    if executions > MAX_STEP_EXECUTIONS:
-        raise ScenarioError(
-            f"{source}: count x repeat x steps comes to {executions:,} step executions; "
-            f"at most {MAX_STEP_EXECUTIONS:,} fit in memory (lower count or repeat)"
-        )
+    problem = size_problem(groups)
+    if problem:
+        raise ScenarioError(f"{source}: {problem}")
     others = tuple(dict.fromkeys(m for m in compare_with if m != model))
     return Scenario(
         name, description, tuple(groups), model, switch, pool, peer_delay, source, text, lesson, compare_with=others
     )
+
+
+def size_problem(groups: list[Group] | tuple[Group, ...]) -> str | None:
+    """What makes these groups too big to run here, or None: tasks, step executions, data, all told.
+
+    The loader and a sweep (which sets counts and amounts after loading) hold scenarios to this one rule.
+    """
+    total = sum(g.count for g in groups)
+    if total > MAX_TASKS:
+        return f"{total:,} tasks in all; at most {MAX_TASKS:,} are allowed"
+    executions = sum(g.count * g.repeat * sum(a if k == "net" else 1 for k, a in g.steps) for g in groups)
+    if executions > MAX_STEP_EXECUTIONS:
+        return (
+            f"count x repeat x steps comes to {executions:,} step executions; "
+            f"at most {MAX_STEP_EXECUTIONS:,} fit in memory (lower count or repeat)"
+        )
+    data_kb = sum(g.count * amount for g in groups for kind, amount in g.steps if kind == "data")
+    if data_kb > MAX_TOTAL_DATA_KB:
+        return (
+            f"the data steps come to {data_kb / 2**20:,.1f} GiB over all tasks (count x data); "
+            f"at most {MAX_TOTAL_DATA_KB // 2**20} GiB fit in a process pool's memory (lower count or data)"
+        )
+    return None
 
 
 class _Validator:

@@ -16,8 +16,18 @@ import math
 import re
 from dataclasses import dataclass
 
+from .._text import format_value
 from ..errors import ScenarioError
-from .load import MAX_POOL, MAX_REPEAT, MAX_STEP_EXECUTIONS, MAX_STEP_MS, MAX_SWITCH_INTERVAL_MS, MAX_TASKS, Scenario
+from .load import (
+    MAX_DATA_KB,
+    MAX_POOL,
+    MAX_REPEAT,
+    MAX_STEP_MS,
+    MAX_SWITCH_INTERVAL_MS,
+    MAX_TASKS,
+    Scenario,
+    size_problem,
+)
 
 #: Most points one sweep runs (values x models x repeats).
 MAX_SWEEP_RUNS = 1_000
@@ -53,7 +63,7 @@ class SweepParam:
         if self.kind == "switch-interval":
             return "ms"
         if self.kind == "amount":
-            return "round trips" if self.step_kind == "net" else "ms"
+            return {"net": "round trips", "data": "KB"}.get(self.step_kind, "ms")
         return "workers" if self.kind == "pool-size" else "tasks"
 
     @property
@@ -77,6 +87,8 @@ class SweepParam:
             return 1, MAX_TASKS, False
         if self.step_kind == "net":
             return 1, MAX_REPEAT, False
+        if self.step_kind == "data":
+            return 0.0, MAX_DATA_KB, True
         return 0.0, MAX_STEP_MS, True
 
     def apply(self, scenario: Scenario, value: float) -> Scenario:
@@ -203,16 +215,6 @@ def _expand(
 
 
 def _check_size(scenario: Scenario, param: SweepParam, value: float) -> None:
-    total = scenario.task_count
-    if total > MAX_TASKS:
-        raise ScenarioError(f"{param.name} = {value:g} gives {total:,} tasks in all; at most {MAX_TASKS:,} are allowed")
-    executions = sum(g.count * g.repeat * sum(a if k == "net" else 1 for k, a in g.steps) for g in scenario.groups)
-    if executions > MAX_STEP_EXECUTIONS:
-        raise ScenarioError(
-            f"{param.name} = {value:g} gives {executions:,} step executions; "
-            f"at most {MAX_STEP_EXECUTIONS:,} fit in memory"
-        )
-
-
-def format_value(value: float) -> str:
-    return f"{value:g}"
+    problem = size_problem(scenario.groups)
+    if problem:
+        raise ScenarioError(f"{param.name} = {format_value(value)} is too big: {problem}")

@@ -188,7 +188,9 @@ def summary_line(sweep: Sweep, metric: str) -> str:
     for c in curves(sweep, metric):
         if len(c.x) >= 2:
             first, last = c.median[0], c.median[-1]
-            ratio = f" ({first / last:.1f}x)" if last > 0 and first > 0 else ""
+            ratio = ""
+            if last > 0 and first > 0:  # a factor over 1 either way reads at a glance; the arrow gives the direction
+                ratio = f" ({first / last:.1f}x less)" if first >= last else f" ({last / first:.1f}x more)"
             parts.append(f"{c.model}: {figure(first)} at {c.x[0]:g} -> {figure(last)} at {c.x[-1]:g}{ratio}")
         elif len(c.x) == 1:
             parts.append(f"{c.model}: {figure(c.median[0])} at {c.x[0]:g}")
