@@ -44,11 +44,11 @@ def _escape(c: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-__all__ = ["MAX_SHOWN", "format_value", "printable", "shown"]
-
-
 def format_value(value: float) -> str:
     """A number as people write it in a parameter: 1000000, not 1e+06; 0.5 as 0.5."""
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:g}"
+
+
+__all__ = ["MAX_SHOWN", "format_value", "printable", "shown"]
