@@ -118,3 +118,40 @@ def test_slices_below_the_probe_resolution_do_not_count():
     assert m.median_running_slice_ms is None
     m = compute_metrics(build(events, {"g": ["io"]}, ["g"]))
     assert m.median_running_slice_ms is None  # no cpu steps: no slices to speak of
+
+
+def test_python_in_parallel_counts_only_overlapping_running_time():
+    # Three processes: 0 runs 0-10, 1 runs 5-15, 2 runs 8-9 and again 15-20 (touching 1's end: no overlap).
+    events = [
+        (0, 0, 0, R),
+        (10, 0, 0, TASK_DONE),
+        (0, 1, 1, Q),
+        (5, 1, 1, R),
+        (15, 1, 1, TASK_DONE),
+        (8, 2, 2, R),
+        (9, 2, 2, RD),
+        (15, 2, 2, R),
+        (20, 2, 2, TASK_DONE),
+    ]
+    m = compute_metrics(build(events, {"crunch": ["cpu"]}, ["crunch"] * 3, kind="process", model="process-pool"))
+    assert m.parallel_python_ms == pytest.approx(5.0)  # 5-10, of which 8-9 had three at once
+    assert m.peak_parallel_python == 3
+
+
+@pytest.mark.physics
+def test_under_one_gil_python_hardly_runs_in_parallel_and_in_processes_it_does():
+    """Real runs: threads take turns on the GIL (its rule removes what overlap the probe saw); processes do not."""
+    from .conftest import group, run, scenario_text
+    from .test_physics import holds_within_attempts
+
+    text = scenario_text(group("crunch", count=2, cpu=150))
+
+    def measure():
+        _, threads = run(text, "threads")
+        _, processes = run(text, "process-pool", pool_size=2)
+        assert threads.parallel_python_ms <= 0.02 * threads.makespan_ms, threads.parallel_python_ms
+        # How much the processes overlap depends on the CPUs other programs leave free: only that they do.
+        assert processes.peak_parallel_python == 2
+        assert processes.parallel_python_ms > threads.parallel_python_ms
+
+    holds_within_attempts(measure)

@@ -44,6 +44,7 @@ def format_run_table(m: RunMetrics) -> str:
         ("waiting in a pool's queue", metric_ms(m.queued_ms)),
         *_transfer(m),
         ("CPU utilization", f"{m.cpu_utilization:.0%} of {m.cpu_count} CPUs"),
+        ("Python in parallel", _parallel(m)),
         ("median running slice", metric_ms(m.median_running_slice_ms)),
         ("memory (the probe's own)", _memory(m)),
         *_worker_memory(m),
@@ -73,6 +74,13 @@ def format_run_table(m: RunMetrics) -> str:
         lines.append("  (incomplete: the run did not finish)")
     # Scenario and group names come from a file: a control character in them is shown escaped.
     return "\n".join(printable(line, None) for line in lines) + "\n"
+
+
+def _parallel(m: RunMetrics) -> str:
+    """How long several tasks ran Python at once: never under one GIL, for real in processes or without a GIL."""
+    if m.peak_parallel_python < 2:
+        return "never: one task at a time ran Python"
+    return f"{metric_ms(m.parallel_python_ms)} with 2 or more tasks at once (at most {m.peak_parallel_python})"
 
 
 def _transfer(m: RunMetrics) -> list[tuple[str, str]]:

@@ -97,6 +97,10 @@ class RunMetrics:
     other_cpu_utilization: float | None = None
     #: Time tasks spent handing data between processes (``transfer``), over all tasks.
     transfer_ms: float = 0.0
+    #: Wall time during which two or more tasks ran Python at once: processes, or threads without a GIL.
+    parallel_python_ms: float = 0.0
+    #: The most tasks that ran Python at the same moment.
+    peak_parallel_python: int = 0
 
     @property
     def added_rss_mb(self) -> float | None:
@@ -185,7 +189,27 @@ def compute_metrics(trace: Trace) -> RunMetrics:
         processes=_processes(trailer.get("processes")),
         other_cpu_utilization=_share(trailer.get("other_cpu_utilization")),
         transfer_ms=state_ms["transfer"],
+        **_parallel_python(seg),
     )
+
+
+def _parallel_python(seg) -> dict[str, Any]:
+    """How long two or more tasks were ``running`` at once, and how many at most.
+
+    With one GIL this is nothing (the GIL's rule cut every overlap, see :mod:`.gil`); processes,
+    and threads on a build without a GIL, overlap for real.
+    """
+    running = seg.state == STATE_CODES["running"]
+    start, end = seg.start[running], seg.end[running]
+    if len(start) < 2:
+        return {"parallel_python_ms": 0.0, "peak_parallel_python": len(start)}
+    times = np.concatenate([start, end])
+    steps = np.concatenate([np.ones(len(start), np.int64), -np.ones(len(end), np.int64)])
+    order = np.lexsort((steps, times))  # at a tie an end comes first: touching segments do not overlap
+    times, level = times[order], np.cumsum(steps[order])
+    lengths = np.diff(times)
+    together = float(lengths[level[:-1] >= 2].sum())
+    return {"parallel_python_ms": together / _NS_PER_MS, "peak_parallel_python": int(level.max())}
 
 
 def _number(value) -> float | None:
