@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The tests also run the models that need packages beyond the standard library (gevent, uvloop);
+# The tests also run the models that need packages beyond the standard library (gevent, uvloop, Ray);
 # `make run` stays light: the app says how to install them where they are missing.
 TEST_STAMP := $(VENV)/.installed-test
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,gevent,uvloop]'
+	$(PY) -m pip install --quiet -e '.[dev,gevent,uvloop,ray]'
 	touch $(TEST_STAMP)
 
 # The system libraries Qt loads (GL, fontconfig, the xcb helpers): installed when run as root,

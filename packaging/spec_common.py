@@ -52,6 +52,15 @@ OTHER_EXCLUDES = [
     "_pytest",
     "pydoc_data",
     "lib2to3",
+    # The models that need packages import them in the probe's interpreter, which for the bundle is
+    # one the user picks (the bundled Python has none of them); `make test` installs them beside the
+    # packaging tools, and Ray alone would add hundreds of MB.
+    "ray",
+    "gevent",
+    "greenlet",
+    "uvloop",
+    "zope.event",
+    "zope.interface",
 ]
 
 

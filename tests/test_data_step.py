@@ -72,8 +72,8 @@ def test_compare_with_ticks_models_beside_the_scenarios_own():
         scenario('name = "c"\n[run]\ncompare_with = ["fibers"]\n[[groups]]\nsteps = [{ cpu = 1 }]\n')
 
 
-def test_the_big_arguments_preset_compares_a_process_pool_with_a_thread_pool():
-    preset = {p.key: p.scenario for p in list_presets()}["big-arguments"]
+def test_the_pickling_cost_preset_compares_a_process_pool_with_a_thread_pool():
+    preset = {p.key: p.scenario for p in list_presets()}["pickling-cost"]
     assert preset.model == "process-pool" and preset.compare_with == ("thread-pool",)
     assert {"data"} <= {kind for g in preset.groups for kind in g.kinds}
     assert "transfer" in preset.lesson

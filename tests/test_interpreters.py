@@ -29,6 +29,12 @@ from .conftest import group, run, scenario_text, threadloom_cmd
 #: The models that need a package beyond the standard library (gevent, say).
 NEED_PACKAGES = {name for name in model_names() if spec_of(name).packages}
 
+
+def too_new_for(version: tuple[int, int]) -> set[str]:
+    """The models that need a newer Python than ``version`` (interpreter-pool before 3.14)."""
+    return {name for name in model_names() if spec_of(name).min_python > version}
+
+
 WAITS = scenario_text(group("wait", count=2, io=20), name="two waits")
 
 
@@ -71,9 +77,13 @@ def test_cli_gil_flag_needs_a_free_threaded_build(free_threaded_stub, tmp_path, 
 def test_models_an_interpreter_cannot_run_say_why():
     old = InterpreterInfo("/usr/bin/python3.8", "3.8.18", "CPython", False)
     assert old.models() == []
-    assert all("needs Python 3.9 or newer" in why for why in old.unavailable().values())
+    # Each says the oldest Python it runs under: 3.9 for most, newer for the models that need more.
+    assert all(
+        f"needs Python {'.'.join(map(str, spec_of(name).min_python))} or newer" in why
+        for name, why in old.unavailable().items()
+    )
     new = InterpreterInfo("/usr/bin/python3.13", "3.13.0", "CPython", False)
-    assert "threads" in new.models() and set(new.unavailable()) == NEED_PACKAGES
+    assert "threads" in new.models() and set(new.unavailable()) == NEED_PACKAGES | too_new_for((3, 13))
     assert new.unavailable()["gevent"] == "needs gevent, not installed for this interpreter: pip install gevent"
     with_gevent = InterpreterInfo("/usr/bin/python3.13", "3.13.0", "CPython", False, importable=frozenset({"gevent"}))
     assert "gevent" in with_gevent.models()
@@ -107,7 +117,8 @@ def test_interpreters_command_lists_this_python_and_writes_json(tmp_path):
     assert mine, listed
     entry = mine[0]
     assert set(entry) == {"path", "version", "implementation", "free_threaded", "gil_enabled", "models", "unavailable"}
-    assert "threads" in entry["models"] and set(entry["unavailable"]) <= NEED_PACKAGES
+    refusable = NEED_PACKAGES | too_new_for(tuple(sys.version_info[:2]))
+    assert "threads" in entry["models"] and set(entry["unavailable"]) <= refusable
 
 
 @pytest.mark.skipif(not Path("/usr/bin/pypy3").exists(), reason="pypy3 is not installed (CI installs it)")
@@ -141,3 +152,120 @@ def test_a_model_whose_package_is_missing_there_says_how_to_get_it():
     assert "pip install gevent" in pypy.unavailable()["gevent"]
     with pytest.raises(ProbeError, match="needs gevent, not installed for this interpreter: pip install gevent"):
         run(WAITS, "gevent", interpreter="/usr/bin/pypy3")
+
+
+# -- interpreter-pool: concurrent.futures.InterpreterPoolExecutor, Python 3.14+ ------------------------------
+
+HAS_INTERPRETER_POOL = sys.version_info >= (3, 14)
+POOL_SOURCE = Path(__file__).resolve().parents[1] / "app/threadloom/probe/models/interpreter_pool.py"
+
+
+def test_interpreter_pool_is_offered_only_where_the_interpreter_has_it():
+    assert spec_of("interpreter-pool").min_python == (3, 14)
+    old = InterpreterInfo("/usr/bin/python3.13", "3.13.0", "CPython", False)
+    assert old.unavailable()["interpreter-pool"] == "needs Python 3.14 or newer; this is 3.13.0"
+    assert "interpreter-pool" not in old.models()
+    assert "interpreter-pool" in InterpreterInfo("/usr/bin/python3.14", "3.14.0", "CPython", False).models()
+    assert "interpreter-pool" in InterpreterInfo("/x/python3.14t", "3.14.1", "CPython", True, False).models()
+
+
+@pytest.mark.skipif(HAS_INTERPRETER_POOL, reason="this Python has InterpreterPoolExecutor")
+def test_interpreters_command_says_why_interpreter_pool_is_unavailable():
+    done = subprocess.run(threadloom_cmd("interpreters", sys.executable), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert f"not interpreter-pool: needs Python 3.14 or newer; this is {version}" in done.stdout
+
+
+def test_the_interpreter_pool_model_compiles_here():
+    """It cannot run before 3.14, but the registry imports it everywhere, down to the probe's oldest Python."""
+    subprocess.run(["python3", "-m", "py_compile", str(POOL_SOURCE)], check=True, timeout=60)
+    subprocess.run([sys.executable, "-m", "py_compile", str(POOL_SOURCE)], check=True, timeout=60)
+
+
+@pytest.mark.skipif(HAS_INTERPRETER_POOL, reason="this Python has InterpreterPoolExecutor")
+def test_a_run_under_interpreter_pool_is_refused_here_in_one_line(tmp_toml):
+    path = tmp_toml(scenario_text(group("crunch", count=2, cpu=20)))
+    done = subprocess.run(
+        threadloom_cmd("run", str(path), "--model", "interpreter-pool"), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("threadloom: the interpreter-pool model cannot run under CPython")
+    assert line.endswith("needs Python 3.14 or newer; this is " + ".".join(map(str, sys.version_info[:3])))
+    # The probe itself, asked anyway (the app checks before it asks), says the same.
+    with pytest.raises(
+        ProbeError, match=r"needs Python 3\.14 or newer \(concurrent\.futures\.InterpreterPoolExecutor\)"
+    ):
+        run(WAITS, "interpreter-pool")
+
+
+#: Stands in for Python 3.14's interpreters where there are none: a ``sitecustomize`` that gives
+#: ``concurrent.futures`` an InterpreterPoolExecutor of threads and ``concurrent.interpreters`` a queue.
+#: The model's module globals are then shared by every "interpreter": runs use one worker.
+POOL_STUB_SITE = """
+import concurrent, concurrent.futures, itertools, queue, sys, threading, types
+mod = types.ModuleType("concurrent.interpreters")
+_ids = itertools.count(1)
+class Queue:
+    def __init__(self, maxsize):
+        self._q, self.id = queue.Queue(maxsize), next(_ids)
+    def put(self, item):
+        self._q.put(item)
+    def get_nowait(self):
+        return self._q.get_nowait()
+class Interpreter:
+    def __init__(self):
+        self.id = next(_ids)
+_here = threading.local()
+def get_current():
+    if not hasattr(_here, "interp"):
+        _here.interp = Interpreter()
+    return _here.interp
+mod.create_queue, mod.get_current = Queue, get_current
+sys.modules["concurrent.interpreters"] = concurrent.interpreters = mod
+class InterpreterPoolExecutor(concurrent.futures.ThreadPoolExecutor):
+    pass
+concurrent.futures.InterpreterPoolExecutor = InterpreterPoolExecutor
+"""
+
+
+@pytest.fixture(scope="module")
+def interpreter_pool_stub(tmp_path_factory) -> str:
+    folder = tmp_path_factory.mktemp("pool-stub")
+    (folder / "sitecustomize.py").write_text(POOL_STUB_SITE)
+    script = folder / "python3.14"
+    script.write_text(f'#!/bin/sh\nPYTHONPATH="{folder}${{PYTHONPATH:+:$PYTHONPATH}}" exec {sys.executable} "$@"\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_interpreter_pool_events_data_and_lock_reach_the_trace(interpreter_pool_stub):
+    """The model's own code, on a stand-in pool: each call's frames, a data task's done, the queue's lock."""
+    text = scenario_text(
+        group("crunch", count=2, steps=[("cpu", 5), ("lock", 2)]), group("hand", count=2, steps=[("data", 2000)])
+    )
+    trace, metrics = run(text, "interpreter-pool", pool_size=1, interpreter=interpreter_pool_stub)
+    assert trace.complete and (trace.finished >= 0).all()
+    [worker] = trace.workers.values()
+    assert worker.kind == "interpreter" and worker.name.startswith("interpreter ")
+    assert metrics.transfer_ms > 0
+    assert set(metrics.groups["crunch"].op_latency_ms) == {"cpu", "lock"}
+
+
+@pytest.mark.physics
+@pytest.mark.skipif(not HAS_INTERPRETER_POOL, reason="InterpreterPoolExecutor needs Python 3.14 or newer")
+def test_interpreter_pool_runs_cpu_tasks_in_parallel():
+    """Each interpreter has its own GIL: two crunchers on two CPUs take clearly less than two threads do."""
+    from .test_physics import holds_within_attempts
+
+    crunch = scenario_text(group("crunch", count=2, cpu=300))
+
+    def measure():
+        trace, pool = run(crunch, "interpreter-pool", pool_size=2)
+        _, threads = run(crunch, "threads")
+        assert pool.makespan_ms < 0.8 * threads.makespan_ms
+        assert len({w.id for w in trace.workers.values() if w.kind == "interpreter"}) == 2
+        return pool
+
+    holds_within_attempts(measure)

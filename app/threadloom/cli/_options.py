@@ -84,6 +84,26 @@ def parse_gil(value: str | None) -> bool | None:
     return choice
 
 
+def parse_address(value: str | None, models: list[str]) -> str | None:
+    """``--ray-address``: the cluster that the models which take an address run on (see ``ModelSpec.address_help``).
+
+    Its form (host:port, ray://host:port, auto) is the probe's to check, where the
+    address is used; here: not blank, one printable word, and meant for a model that runs.
+    """
+    if value is None:
+        return None
+    address = value.strip()
+    if not address or len(address) > 1000 or any(ch.isspace() or not ch.isprintable() for ch in address):
+        raise UsageError(f"--ray-address: must be host:port, ray://host:port or auto, got {value!r}")
+    if not any(spec_of(m).takes_address for m in models):
+        takers = [name for name in model_names() if spec_of(name).takes_address]
+        raise UsageError(
+            f"--ray-address: none of the models to run ({', '.join(models)}) takes an address; "
+            f"it is for {', '.join(takers)}: add --model {takers[0] if takers else 'M'}"
+        )
+    return address
+
+
 def parse_at(value: str | None) -> float | None:
     """``render --at``: a replay time in ms, or None for the end of the run."""
     return None if value is None else parse_ms(value, "--at")

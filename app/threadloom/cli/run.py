@@ -10,15 +10,17 @@ from pathlib import Path
 
 from .._files import write_atomic
 from .._text import printable
-from ..engine import RunRequest, describe_interpreter, run_blocking
+from ..engine import RunRequest, describe_interpreter, run_blocking, this_interpreter
 from ..errors import ThreadloomError, UsageError
 from ..model import compute_metrics
 from ..probe.models import DEFAULT_MODEL, model_names, spec_of
 from ..report import format_run_table
 from ..scenario.presets import resolve_scenario
+from ..viewmodel.text import count
 from ._options import (
     check_pool_flag,
     check_writable,
+    parse_address,
     parse_gil,
     parse_models,
     parse_pool_size,
@@ -41,6 +43,48 @@ def check_free_threaded(interpreter: str | None) -> None:
             f"--gil: {info.path} ({info.label}) is not a free-threaded build, so its GIL is always on; "
             "give --interpreter a python3.13t or newer free-threaded build"
         )
+
+
+#: The oldest Python the probe runs under at all: a model that needs no newer one is checked by the probe itself.
+MIN_PYTHON = (3, 9)
+
+
+def check_interpreter_runs(models: list[str], interpreter: str | None) -> None:
+    """Refuse, before anything runs, a model the probe's interpreter cannot run (too old, a package missing).
+
+    Only models with a requirement are checked, so a plain run asks no interpreter anything.
+    """
+    needy = [m for m in models if spec_of(m).packages or spec_of(m).min_python > MIN_PYTHON]
+    if not needy:
+        return
+    info = asyncio.run(describe_interpreter(interpreter)) if interpreter else this_interpreter()
+    refused = info.unavailable()
+    for model in needy:
+        if model in refused:
+            raise UsageError(f"the {model} model cannot run under {info.label} ({info.path}): {refused[model]}")
+
+
+def cluster_lines(header: dict) -> list[str]:
+    """What a run on a cluster says about its nodes and their clocks, for the report (none for other runs)."""
+    ray = header.get("ray")
+    if not isinstance(ray, dict) or not isinstance(ray.get("nodes"), list):
+        return []
+    nodes = [n for n in ray["nodes"] if isinstance(n, dict)]
+    where = "a local Ray" if ray.get("address") == "local" else f"the Ray cluster at {ray.get('address')}"
+    lines = [f"  ray: {where}, {count(len(nodes))} node{'s' if len(nodes) != 1 else ''}"]
+    for node in nodes:
+        if node.get("same_clock"):
+            clock = "this machine's clock"
+            if isinstance(node.get("measured_offset_ns"), int) and isinstance(node.get("round_trip_ns"), int):
+                clock += (
+                    f" (the round trips measured {node['measured_offset_ns'] / 1e6:+,.3f} ms, "
+                    f"best trip {node['round_trip_ns'] / 1e6:.3f} ms)"
+                )
+        else:
+            offset, spread = node.get("clock_offset_ns", 0), node.get("uncertainty_ns", 0)
+            clock = f"clock offset {offset / 1e6:+,.3f} ms ± {spread / 1e6:.3f} ms (applied)"
+        lines.append(f"    node {node.get('node', '?')}: {clock}")
+    return [printable(line, 300) for line in lines]
 
 
 class RunCommand:
@@ -74,6 +118,13 @@ class RunCommand:
             metavar="on|off",
             help="a free-threaded build's GIL for the run (sets PYTHON_GIL); default: as the interpreter decides",
         )
+        parser.add_argument(
+            "--ray-address",
+            metavar="ADDR",
+            help="; ".join(
+                f"{spec.name}: {spec.address_help}" for spec in map(spec_of, model_names()) if spec.takes_address
+            ),
+        )
         parser.add_argument("--json", metavar="OUT", help='write {"runs": [...]} metrics to OUT')
         parser.add_argument("--save", metavar="OUT.tlrun", help="save the run(s) to reopen later (`threadloom open`)")
         parser.add_argument(
@@ -101,18 +152,23 @@ class RunCommand:
         models = models or [scenario.model or DEFAULT_MODEL]
         switch = switch if switch is not None else scenario.switch_interval_ms
         check_pool_flag(models, pool)
+        address = parse_address(args.ray_address, models)
         pool = pool if pool is not None else scenario.pool_size
         for model in models:
             scenario.check_run(model, pool)
+        check_interpreter_runs(models, args.interpreter)
 
         traces, metrics = [], []
         for model in models:
-            request = RunRequest(scenario, model, switch, pool, args.interpreter, gil=gil)
+            takes_address = spec_of(model).takes_address
+            request = RunRequest(
+                scenario, model, switch, pool, args.interpreter, gil=gil, address=address if takes_address else None
+            )
             trace = run_blocking(request, on_silence=_note)
             traces.append(trace)
             metrics.append(compute_metrics(trace))
             if not args.quiet:
-                print(format_run_table(metrics[-1]))
+                print(format_run_table(metrics[-1]) + "".join(line + "\n" for line in cluster_lines(trace.header)))
                 sys.stdout.flush()
         if args.json:
             payload = json.dumps({"runs": [m.to_json() for m in metrics]}, indent=2)

@@ -46,6 +46,9 @@ class RunRequest:
     recording: bool = True
     #: A free-threaded build's GIL for this run: True on, False off, None as the interpreter decides.
     gil: bool | None = None
+    #: Where a model that takes an address runs (a Ray cluster's, see ``ModelSpec.address_help``);
+    #: None: on machinery it starts for the run. Models that take none ignore it.
+    address: str | None = None
 
     def probe_environment(self) -> dict[str, str]:
         """Variables set for the probe beyond the parent's own (``PYTHON_GIL`` for ``gil``)."""
@@ -61,6 +64,7 @@ class RunRequest:
             "pool_size": self.pool_size,
             "recording": self.recording,
             "peer_delay_ms": self.scenario.peer_delay_ms,
+            "address": self.address,
         }
 
     @property

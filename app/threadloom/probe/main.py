@@ -54,6 +54,7 @@ class ProbeRun:
         self.processes: dict = {}
         self._cpu_at_t0 = None
         self._cpu_at_end = None
+        self._closing: list = []
 
     def write(self, frame: bytes) -> None:
         with self._out_lock:
@@ -125,6 +126,19 @@ class ProbeRun:
             raise RuntimeError("model %s never called start_clock()" % self.spec.name)
         self.recorder.meta(self._trailer(self.t0, t_end))
 
+    @property
+    def header(self) -> dict:
+        """The header record, sent at :meth:`start_clock`: a model may add its own fields before then."""
+        return self._header
+
+    def on_close(self, callback) -> None:
+        """Call ``callback()`` when the probe closes, after the trailer, however the run ended.
+
+        For what takes time but is not the run's (shutting a cluster client down): a
+        probe that is killed never gets here, and its process group goes with it.
+        """
+        self._closing.append(callback)
+
     def start_clock(self) -> None:
         """Models call this just before submitting the first task: the run starts now.
 
@@ -162,6 +176,8 @@ class ProbeRun:
         return record
 
     def close(self) -> None:
+        for callback in self._closing:
+            callback()
         if self.peer is not None:
             self.peer.stdin.close()
             self.peer.wait()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QSlider,
@@ -68,6 +69,7 @@ GIL_TOOLTIP = (
     "without one, so threads running Python code really run at once.<br><br>Only a free-threaded build "
     "(python3.13t, say) can choose; other interpreters always have their GIL."
 )
+ADDRESS_TOOLTIP = "<b>Cluster address</b>: where the checked model runs its tasks, on machinery that exists already."
 #: The GIL control's entries: what a run asks for (RunRequest.gil) and what the box says.
 GIL_CHOICES = ((None, "auto"), (True, "on"), (False, "off"))
 VARIANT_TOOLTIP = (
@@ -119,6 +121,14 @@ def ms_to_slider(ms: float) -> int:
     ms = min(max(ms, SWITCH_MIN_MS), SWITCH_MAX_MS)
     span = math.log10(SWITCH_MAX_MS / SWITCH_MIN_MS)
     return round(_SLIDER_STEPS * math.log10(ms / SWITCH_MIN_MS) / span)
+
+
+def _address_tooltip() -> str:
+    """The address field's tooltip: what each model that takes one says its address is."""
+    takers = [spec for spec in map(spec_of, model_names()) if spec.takes_address]
+    return ADDRESS_TOOLTIP + "".join(
+        f"<br><br><b>{html.escape(spec.name)}</b>: {html.escape(spec.address_help)}" for spec in takers
+    )
 
 
 def has_pool(model: str) -> bool:
@@ -203,6 +213,8 @@ class ControlPanel(QWidget):
         self._recent: list[str] = []
         self._saved_interpreter: str | None = None
         self._models_by_scenario: list[str] | None = None
+        #: The models a scenario ticked last: while they are still what is ticked, they are not the user's choice.
+        self._ticked_by_scenario: list[str] = []
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
         # Scenario -------------------------------------------------------------
@@ -294,6 +306,13 @@ class ControlPanel(QWidget):
         pool_row.addWidget(self.gil_box, 1)
         form.addRow(pool_label, pool_row)
         form.addRow("Interpreter", self.interpreter_box)
+        # Shown only while a checked model takes an address: its spec says what the address is.
+        self.address = QLineEdit(self)
+        self.address.setPlaceholderText("empty: started for the run")
+        self.address.setClearButtonEnabled(True)
+        self.address.setToolTip(_address_tooltip())
+        self._settings_form = form
+        form.addRow("Cluster", self.address)
 
         # Variant ----------------------------------------------------------------
         self.variant = QGroupBox("Also run with…", self)
@@ -418,11 +437,16 @@ class ControlPanel(QWidget):
         self.switch.set_value(scenario.switch_interval_ms or SWITCH_DEFAULT_MS)
         self.pool.setValue(scenario.pool_size or 0)
         self._models_by_scenario = None
-        if scenario.model and len(self.selected_models()) <= 1:
-            # A preset names the model that shows its effect; a comparison the user set up is kept.
-            if self.selected_models() != [scenario.model]:
-                self._models_by_scenario = [scenario.model]
-            self.set_models([scenario.model])
+        ticked = self.selected_models()
+        users_comparison = len(ticked) > 1 and sorted(ticked) != sorted(self._ticked_by_scenario)
+        if scenario.model and not users_comparison:
+            # A preset names the model that shows its effect (and those to compare it with); a comparison
+            # the user set up is kept, one the last scenario ticked is not the user's.
+            wanted = [scenario.model, *scenario.compare_with]
+            if sorted(ticked) != sorted(wanted):
+                self._models_by_scenario = wanted
+            self.set_models(wanted)
+            self._ticked_by_scenario = wanted
         self.scenarioChanged.emit(scenario)
 
     def models_set_by_scenario(self) -> list[str] | None:
@@ -568,6 +592,7 @@ class ControlPanel(QWidget):
         )
         self.variant_note.setVisible(bool(same))
         self.run_button.setText("Run" if runs <= 1 else f"Run and compare ({runs})")
+        self._settings_form.setRowVisible(self.address, any(spec_of(m).takes_address for m in models))
         if not self.stop_button.isEnabled():
             self.run_button.setEnabled(bool(models))
 
@@ -614,7 +639,8 @@ class ControlPanel(QWidget):
                 model_pool = pool if has_pool(model) else None
                 scenario.check_run(model, model_pool)
                 label = run_label(model, switch, model_pool, vary_switch, vary_pool)
-                request = RunRequest(scenario, model, switch, model_pool, interpreter, gil=gil)
+                address = (self.address.text().strip() or None) if spec_of(model).takes_address else None
+                request = RunRequest(scenario, model, switch, model_pool, interpreter, gil=gil, address=address)
                 plan.append(PlannedRun(request, label))
         return plan
 
@@ -626,6 +652,7 @@ class ControlPanel(QWidget):
         s.setValue("controls/pool", self.pool.value())
         s.setValue("controls/interpreter", self.interpreter() or "")
         s.setValue("controls/gil", self.gil_box.currentText())
+        s.setValue("controls/address", self.address.text())
         s.setValue("controls/variant", self.variant.isChecked())
         s.setValue("controls/variant_switch_ms", self.variant_switch.value())
         s.setValue("controls/variant_pool", self.variant_pool.value())
@@ -653,4 +680,5 @@ class ControlPanel(QWidget):
         self.variant.setChecked(str(s.value("controls/variant", "false")).lower() == "true")
         gil = self.gil_box.findText(str(s.value("controls/gil", "auto") or "auto"))
         self.gil_box.setCurrentIndex(max(0, gil))
+        self.address.setText(str(s.value("controls/address", "") or ""))
         self._saved_interpreter = str(s.value("controls/interpreter", "") or "") or None

@@ -54,6 +54,9 @@ class ModelSpec:
         packages: modules it imports beyond the standard library.
         lessons: lessons that replace :attr:`lesson` for one kind of work (keys ``WORK_*``).
         no_gil_lesson: the lesson on an interpreter running without a GIL, where it differs.
+        address_help: for a model that can run on machinery that already exists somewhere (a Ray
+            cluster), what the address it takes is, in one line for the CLI's help and the app's field;
+            "" for a model that takes none. The address reaches the probe as ``config["address"]``.
     """
 
     name: str
@@ -70,11 +73,17 @@ class ModelSpec:
     packages: Tuple[str, ...] = ()
     lessons: Dict[str, str] = field(default_factory=dict)
     no_gil_lesson: str = ""
+    address_help: str = ""
 
     @property
     def has_pool(self) -> bool:
         """Whether ``pool_size`` means anything to this model."""
         return self.default_pool_size(1) is not None
+
+    @property
+    def takes_address(self) -> bool:
+        """Whether the model can be pointed at an address (``--ray-address``, the app's address field)."""
+        return bool(self.address_help)
 
     @property
     def shares_gil(self) -> bool:
