@@ -225,3 +225,34 @@ def test_the_report_states_each_nodes_clock_offset():
         "    node 10.0.0.2: clock offset +1,234.568 ms ± 0.150 ms (applied)",
     ]
     assert cluster_lines({}) == [] and cluster_lines({"ray": "odd"}) == []
+
+
+@needs_ray
+def test_a_sweep_takes_the_ray_address_too_and_refuses_it_without_a_model_that_takes_one():
+    done = subprocess.run(
+        threadloom_cmd("sweep", "convoy", "--param", "pool-size", "--values", "1,2", "--ray-address", "127.0.0.1:1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--ray-address: none of the models to run (threads)" in done.stderr
+    done = subprocess.run(
+        threadloom_cmd(
+            "sweep",
+            "convoy",
+            "--param",
+            "switch-interval",
+            "--values",
+            "1",
+            "--model",
+            "ray",
+            "--ray-address",
+            "127.0.0.1:1",
+            "-q",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "cannot reach a Ray cluster at 127.0.0.1:1" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -84,6 +84,17 @@ def parse_gil(value: str | None) -> bool | None:
     return choice
 
 
+def add_address_option(parser) -> None:
+    """``--ray-address``, worded from the specs of the models that take an address."""
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="; ".join(
+            f"{spec.name}: {spec.address_help}" for spec in map(spec_of, model_names()) if spec.takes_address
+        ),
+    )
+
+
 def parse_address(value: str | None, models: list[str]) -> str | None:
     """``--ray-address``: the cluster that the models which take an address run on (see ``ModelSpec.address_help``).
 

@@ -18,6 +18,7 @@ from ..report import format_run_table
 from ..scenario.presets import resolve_scenario
 from ..viewmodel.text import count
 from ._options import (
+    add_address_option,
     check_pool_flag,
     check_writable,
     parse_address,
@@ -118,13 +119,7 @@ class RunCommand:
             metavar="on|off",
             help="a free-threaded build's GIL for the run (sets PYTHON_GIL); default: as the interpreter decides",
         )
-        parser.add_argument(
-            "--ray-address",
-            metavar="ADDR",
-            help="; ".join(
-                f"{spec.name}: {spec.address_help}" for spec in map(spec_of, model_names()) if spec.takes_address
-            ),
-        )
+        add_address_option(parser)
         parser.add_argument("--json", metavar="OUT", help='write {"runs": [...]} metrics to OUT')
         parser.add_argument("--save", metavar="OUT.tlrun", help="save the run(s) to reopen later (`threadloom open`)")
         parser.add_argument(

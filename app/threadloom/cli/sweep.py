@@ -12,7 +12,15 @@ from ..errors import ScenarioError, UsageError
 from ..probe.models import DEFAULT_MODEL, model_names
 from ..scenario.presets import resolve_scenario
 from ..scenario.sweep import PARAM_FORMS, parse_param, parse_values
-from ._options import check_writable, parse_models, parse_pool_size, parse_size, parse_switch_interval
+from ._options import (
+    add_address_option,
+    check_writable,
+    parse_address,
+    parse_models,
+    parse_pool_size,
+    parse_size,
+    parse_switch_interval,
+)
 
 MAX_REPEAT = 100
 _OUTPUTS = ("csv", "json", "plot", "save")
@@ -59,6 +67,7 @@ class SweepCommand:
         parser.add_argument("--switch-interval", metavar="MS", help="switch interval of every run (unless swept)")
         parser.add_argument("--pool-size", metavar="N", help="pool size of every run (unless swept)")
         parser.add_argument("--interpreter", metavar="PATH", help="Python that runs the probe (default: this one)")
+        add_address_option(parser)
         parser.add_argument(
             "--csv", metavar="OUT.csv", help="one row per run: param, value, model, repeat, every metric"
         )
@@ -82,6 +91,7 @@ class SweepCommand:
         self._check_outputs(args)
         scenario = resolve_scenario(args.scenario)
         models = models or [scenario.model or DEFAULT_MODEL]
+        address = parse_address(args.ray_address, models)
         try:
             param = parse_param(args.param, scenario)
         except ScenarioError as exc:
@@ -103,6 +113,7 @@ class SweepCommand:
             switch if switch is not None else scenario.switch_interval_ms,
             pool if pool is not None else scenario.pool_size,
             args.interpreter,
+            address,
         )
         try:
             plan.points()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..errors import ProbeError, ScenarioError
 from ..model.sweep import Sweep, SweepPoint
 from ..model.trace import Trace
+from ..probe.models import spec_of
 from ..scenario import Scenario
 from ..scenario.sweep import MAX_SWEEP_RUNS, SweepParam, format_value
 from .session import ProbeSession, RunRequest
@@ -45,6 +46,8 @@ class SweepPlan:
     switch_interval_ms: float | None = None
     pool_size: int | None = None
     interpreter: str | None = None
+    #: For the models that take one (``ModelSpec.takes_address``): the cluster they run on.
+    address: str | None = None
 
     def points(self) -> list[PlannedPoint]:
         """Every run, in the order they run; :class:`ScenarioError` if a value is not allowed for a model."""
@@ -61,7 +64,8 @@ class SweepPlan:
             pool = int(value) if self.param.kind == "pool-size" else self.pool_size
             for model in self.models:
                 scenario.check_run(model, pool)
-                requests[value, model] = RunRequest(scenario, model, switch, pool, self.interpreter)
+                address = self.address if spec_of(model).takes_address else None
+                requests[value, model] = RunRequest(scenario, model, switch, pool, self.interpreter, address=address)
         out = []
         for repeat in range(1, self.repeat + 1):
             for value in self.values:
