@@ -161,7 +161,8 @@ def test_the_lower_makespan_is_best_and_the_worst_says_how_many_times_worse():
     fast, slow = run_for(100), run_for(250)
     table = compare_runs([fast, slow], ["fast", "slow"])
     assert table.labels == ("fast", "slow")
-    assert [row.name for row in table.rows] == list(ROW_NAMES)
+    # Rows of noughts (no data moved, never two at once) are left out of a comparison that has no other figure.
+    assert [row.name for row in table.rows] == [n for n in ROW_NAMES if n not in ("moving data", "Python in parallel")]
     row = table.row("makespan")
     assert row.best() == 0 and row.worst() == 1
     assert [cell.text for cell in row.cells] == ["100 ms", "250 ms  (×2.5)"]
@@ -315,3 +316,13 @@ def test_figure_keeps_the_digits_that_matter():
     assert figure(80.52) == "80.5"
     assert figure(0.012345) == "0.0123"
     assert figure(None) == "-" and figure(float("nan")) == "-"
+
+
+def test_the_data_and_parallel_rows_show_where_a_run_has_them():
+    from dataclasses import replace
+
+    plain, moving = run_for(100), replace(run_for(120), transfer_ms=30.0, parallel_python_ms=50.0)
+    table = compare_runs([plain, moving], ["threads", "processes"])
+    row = table.row("moving data")
+    assert [c.text for c in row.cells][1].startswith("30") and row.best() == 0
+    assert table.row("Python in parallel").best() is None, "not ranked: running in parallel is a means"

@@ -37,6 +37,8 @@ class _Metric:
     tooltip: str
     floor: float = 0.0  # differences smaller than this are noise, whatever the ratio
     setting: bool = True  # with better == 0: a setting, bold where the runs differ; False: a plain measurement
+    #: Shown only where some run has a value above zero: a row of noughts on every comparison is noise.
+    when_any: bool = False
 
 
 def _interpreter(m: RunMetrics) -> str:
@@ -71,6 +73,25 @@ _METRICS: tuple[_Metric, ...] = (
         1.0,
     ),
     _Metric("waiting in a queue", lambda m: m.queued_ms, metric_ms, -1, "time submitted but not yet started", 1.0),
+    _Metric(
+        "moving data",
+        lambda m: m.transfer_ms,
+        metric_ms,
+        -1,
+        "time handing data steps between processes (transfer: pickle, copy, unpickle), over all tasks",
+        1.0,
+        when_any=True,
+    ),
+    # Not ranked, as utilization: running in parallel is how processes win, not a score of its own.
+    _Metric(
+        "Python in parallel",
+        lambda m: m.parallel_python_ms,
+        metric_ms,
+        0,
+        "wall time with two or more tasks running Python at once: never under one GIL",
+        setting=False,
+        when_any=True,
+    ),
     # Not ranked: a process pool's higher utilization is the price of its speed, and a busy-waiting
     # run's is waste; the makespan and latencies say which run did better.
     _Metric(
@@ -232,7 +253,13 @@ def variant_changes(model: str, base: tuple[float, int | None], variant: tuple[f
 
 def compare_runs(metrics: Sequence[RunMetrics], labels: Sequence[str]) -> Comparison:
     """The compare table of ``metrics`` (one run each), headed by ``labels``."""
-    return Comparison(tuple(labels), tuple(_row(metric, metrics) for metric in _METRICS))
+    shown = [metric for metric in _METRICS if not metric.when_any or any(_above_zero(metric, m) for m in metrics)]
+    return Comparison(tuple(labels), tuple(_row(metric, metrics) for metric in shown))
+
+
+def _above_zero(metric: _Metric, m: RunMetrics) -> bool:
+    value = metric.value(m)
+    return isinstance(value, (int, float)) and value > 0
 
 
 __all__ = [
