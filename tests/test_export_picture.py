@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from threadloom.export.savefile import load_runs, save_runs
 from threadloom.model import compute_metrics
 from threadloom.ui.palette import STATE_COLORS_LIGHT
-from threadloom.ui.render import render_runs
+from threadloom.ui.render import render_bytes, render_runs
 from threadloom.ui.window import MainWindow
 
 from .conftest import MIXED_TEXT as TEXT
@@ -177,3 +177,39 @@ def _drop(window, path) -> None:
     assert enter.isAccepted()
     QApplication.sendEvent(window, QDropEvent(QPointF(10, 10), *args))
     QApplication.processEvents()
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_a_pdf_of_a_comparison_draws_no_gradient_the_pdf_engine_refuses(qapp, trace, dark, tmp_path, monkeypatch):
+    """``QPdfEngine: unable to create a gradient between colors of different spec`` was printed on every
+    PDF export of a comparison: a gradient Fusion draws, with stops Qt's PDF writer cannot blend."""
+    from PySide6.QtCore import QSettings, qInstallMessageHandler
+
+    import threadloom.ui.render as render
+
+    # render_runs would put its own handler (which hides harmless offscreen warnings) in place of this one.
+    monkeypatch.setattr(render, "_quieted", True)
+    messages: list[str] = []
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    previous = qInstallMessageHandler(lambda _mode, _context, message: messages.append(message))
+    try:
+        window.resize(1600, 900)
+        window.show()
+        window.set_dark(dark)
+        window.show_traces([trace, trace], ["first", "second"])
+        for _ in range(5):
+            qapp.processEvents()
+        messages.clear()
+        data = render_bytes(window, "pdf")
+        assert data.startswith(b"%PDF")
+        # The same comparison drawn headless, as `threadloom render` and Export picture at a size do.
+        data = render_runs([trace, trace], ["first", "second"], "pdf", (1280, 720), dark=dark, window_class=MainWindow)
+        assert data.startswith(b"%PDF")
+    finally:
+        qInstallMessageHandler(previous)
+        if dark:
+            window.set_dark(False)
+        window.hide()
+        window.deleteLater()
+        qapp.processEvents()
+    assert [m for m in messages if "gradient" in m] == []

@@ -90,6 +90,9 @@ def apply_theme(app: QApplication, dark: bool) -> None:
                         gridline-color: {th.grid}; }}
         QHeaderView::section {{ background: {th.band}; color: {th.foreground}; border: none;
                                 border-bottom: 1px solid {th.grid}; padding: 4px 8px; font-weight: bold; }}
+        /* The table's corner, styled like the headers beside it: left to Fusion, it is a gradient
+           between colours of different specs, which QPdfWriter refuses ("unable to create a gradient"). */
+        QTableCornerButton::section {{ background: {th.band}; border: none; border-bottom: 1px solid {th.grid}; }}
         QDockWidget::title {{ padding: 6px 8px; font-weight: bold; }}
     """)
 
