@@ -180,8 +180,8 @@ def test_a_thread_of_its_own_is_not_idle_after_its_task():
     ("kind", "occupying"),
     [
         (WORKER_LOOP, {"running", "native", "blocked"}),
-        (WORKER_POOL_THREAD, {"running", "native", "ready", "io", "blocked"}),
-        (WORKER_PROCESS, {"running", "native", "ready", "io", "blocked"}),
+        (WORKER_POOL_THREAD, {"running", "native", "ready", "io", "blocked", "transfer"}),
+        (WORKER_PROCESS, {"running", "native", "ready", "io", "blocked", "transfer"}),
     ],
 )
 def test_which_states_occupy_a_worker(kind, occupying):
