@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .._text import printable
 from ..errors import ProbeError, WireFormatError
+from ..model.gil import gil_exclusion
 from ..model.trace import Trace
 from ..scenario import Scenario
 from ..wire.reader import EventsFrame, FrameDecoder
@@ -251,6 +252,12 @@ class ProbeSession:
                     if len(events) > _FOLD_SLICE:
                         self._notify()
                         await asyncio.sleep(0)
+            elif frame.record.get("type") == "trailer" and len(trace):
+                # Reconciling a big run with the GIL's rule takes up to a second of numpy: on a thread
+                # of its own, so that the loop (the GUI's, under qasync) keeps turning. Nothing appends
+                # to the trace meanwhile: this fold is its only writer, and it waits here.
+                cols = await asyncio.get_running_loop().run_in_executor(None, gil_exclusion, trace)
+                trace.apply_record(frame.record, reconciled=cols)
             else:
                 trace.apply_record(frame.record)
         self._notify()

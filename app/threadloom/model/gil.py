@@ -265,19 +265,30 @@ def exclude_gil(
     return tuple(out)
 
 
+def gil_exclusion(trace: TraceLike) -> tuple[np.ndarray, ...] | None:
+    """What :func:`reconcile_gil` would put in place of the trace's segments, without touching the trace.
+
+    Pure numpy on a snapshot of the segments: a caller may run it on a thread of its own (the GUI does,
+    when a run's trailer arrives, so that a second of reconciling never freezes the window) as long as
+    nothing appends to the trace meanwhile, then hand the result to ``trace.replace_segments``.
+    Returns None when nothing is to be cut.
+    """
+    if gil_mode(trace) != GIL_ONE:
+        return None
+    seg = trace.segments()
+    if not len(seg):
+        return None
+    longest = int(trace.header.get("gap_threshold_ns") or _DEFAULT_GAP_NS)
+    return exclude_gil(*seg, shared=in_probe_gil(trace, seg.worker), longest_ns=longest)
+
+
 def reconcile_gil(trace: TraceLike) -> bool:
     """Apply :func:`exclude_gil` to a trace whose threads share one GIL; returns whether it cut anything.
 
     Nothing is cut without a GIL (a free-threaded build), on workers with a GIL of their own
     (a process pool's), or where no segments overlap, which makes it safe to apply again.
     """
-    if gil_mode(trace) != GIL_ONE:
-        return False
-    seg = trace.segments()
-    if not len(seg):
-        return False
-    longest = int(trace.header.get("gap_threshold_ns") or _DEFAULT_GAP_NS)
-    cols = exclude_gil(*seg, shared=in_probe_gil(trace, seg.worker), longest_ns=longest)
+    cols = gil_exclusion(trace)
     if cols is None:
         return False
     trace.replace_segments(*cols)

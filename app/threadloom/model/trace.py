@@ -183,11 +183,16 @@ class Trace:
         return list(seen)
 
     # -- building ------------------------------------------------------
-    def apply_record(self, record: dict[str, Any]) -> None:
+    def apply_record(self, record: dict[str, Any], *, reconciled: tuple[np.ndarray, ...] | bool | None = True) -> None:
         """Take one JSON record from the wire (header, worker, trailer, error...).
 
         A record that does not hold what its type promises (see :mod:`.records`)
         is a :class:`WireFormatError`, and the trace is left as it was.
+
+        A trailer completes the run, and the GIL's rule is applied then (:func:`.gil.reconcile_gil`):
+        synchronously by default (the CLI, saved runs, tests). A caller that computed the exclusion
+        already (``gil.gil_exclusion``, on a thread of its own) passes its columns, or None when it
+        cut nothing, as ``reconciled``: then the trailer costs a copy, not the reconciling.
         """
         kind = record.get("type")
         problem = record_problem(record)
@@ -204,7 +209,11 @@ class Trace:
             )
         elif kind == "trailer":
             self.trailer = record
-            reconcile_gil(self)  # the run is complete: no thread held the GIL while another did
+            # The run is complete: no thread held the GIL while another did.
+            if reconciled is True:
+                reconcile_gil(self)
+            elif isinstance(reconciled, tuple):
+                self.replace_segments(*reconciled)
         elif kind == "error":
             self.error = record
         self.generation += 1

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEasingCurve, QPointF, QRectF, QSize, Qt, QVariantAnimation
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEasingCurve, QEvent, QPointF, QRectF, QSize, Qt, QTimer, QVariantAnimation
+from PySide6.QtGui import QColor, QFontMetricsF, QHelpEvent, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ...model import Trace
 from ...viewmodel import narrate
@@ -23,6 +23,8 @@ from .paint import Canvas
 
 #: The least height (px) a band gets before the recent-history band is left out.
 _MIN_SECTION = 130
+#: A live snapshot is drawn this long after the window's refresh asked for it (see show_live).
+_LIVE_DELAY_MS = 12
 
 
 class SchedulerView(QWidget):
@@ -45,6 +47,7 @@ class SchedulerView(QWidget):
         self._token_to: QPointF | None = None
         self._token_holder: int | None = None
         self._token_anchor: dict[int, QPointF] = {}
+        self._cut: list[tuple[QRectF, str]] = []  # texts the last paint cut to fit, and where
         self._token_anim = QVariantAnimation(self)
         self._token_anim.setDuration(180)
         self._token_anim.setStartValue(0.0)
@@ -54,6 +57,11 @@ class SchedulerView(QWidget):
         # The progress is kept from the signal: QVariantAnimation.currentValue() before the first
         # start returns an unreferenced None in PySide6 6.12 on Python 3.11.
         self._token_anim.valueChanged.connect(self._on_token_progress)
+        self._live_pending = False  # a live snapshot asked for and not taken yet (see show_live)
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(_LIVE_DELAY_MS)
+        self._live_timer.timeout.connect(self._show_pending_live)
         self.setToolTip(narrate.TOOLTIP)
 
     # -- feeding -----------------------------------------------------------
@@ -67,16 +75,34 @@ class SchedulerView(QWidget):
         ``index`` is a :class:`TraceIndex` of the trace if one was built already (it is built on demand).
         """
         self._trace, self._label = trace, label
+        self._live_pending = False
         self._index = index if index is not None and trace is not None and index.trace is trace else None
         self._snap = None
         self.update()
 
     def show_live(self, trace: Trace, label: str = "") -> None:
-        """Draw the newest instant of a run in progress."""
+        """Draw the newest instant of a run in progress.
+
+        The snapshot is taken, and the view repainted, a few ms later in a turn of its own: the
+        window's live refresh also repaints the timeline, and one paint pass holding both (plus the
+        refresh itself) was the event loop's longest stall under a flood. Refreshes that come
+        meanwhile fold into one. :meth:`snapshot` and :meth:`gil_holder` take it at once if asked.
+        """
         self._trace, self._label, self._index = trace, label, None
-        self._set_snapshot(live_snapshot(trace) if trace.header else None)
+        self._live_pending = True
+        if not self._live_timer.isActive():
+            self._live_timer.start()
+
+    def _show_pending_live(self) -> None:
+        self._live_timer.stop()
+        if not self._live_pending:
+            return
+        self._live_pending = False
+        trace = self._trace
+        self._set_snapshot(live_snapshot(trace) if trace is not None and trace.header else None, animate=False)
 
     def set_time_ms(self, ms: float) -> None:
+        self._live_pending = False
         trace = self._trace
         if trace is None or not trace.header:
             self._set_snapshot(None)
@@ -86,14 +112,16 @@ class SchedulerView(QWidget):
         self._set_snapshot(snapshot_at(trace, int(ms * 1e6), self._index))
 
     def snapshot(self) -> Snapshot | None:
+        self._show_pending_live()
         return self._snap
 
     def gil_holder(self) -> str | None:
         """Label of the task that holds the GIL in what is drawn now (``None``: nobody)."""
+        self._show_pending_live()
         holder = self._snap.gil_holder if self._snap else None
         return holder.label if holder else None
 
-    def _set_snapshot(self, snap: Snapshot | None) -> None:
+    def _set_snapshot(self, snap: Snapshot | None, animate: bool = True) -> None:
         self._snap = snap
         holder = snap.gil_holder if snap else None
         holder_id = holder.id if holder else None
@@ -101,7 +129,12 @@ class SchedulerView(QWidget):
             self._token_from = self._token_to
             self._token_holder = holder_id
             self._token_anim.stop()
-            self._token_anim.start()
+            if animate:
+                self._token_anim.start()
+            else:
+                # Live, the holder changes at nearly every refresh: the refreshes themselves animate the
+                # token, and an 180 ms glide at each would repaint the view some 60 times a second.
+                self._token_from, self._token_progress = None, 1.0
         self.update()
 
     def _on_token_progress(self, value: float) -> None:
@@ -121,12 +154,16 @@ class SchedulerView(QWidget):
         cv = Canvas(p, self._dark, self.font(), self._token_anchor)
         snap = self._snap
         if snap is None:
+            self._cut = []
             self._paint_empty(cv, r)
             p.end()
             return
         self._token_anchor.clear()
         y = self._paint_header(cv, r, snap)
-        bottom = r.bottom() - 26
+        # The legend flows onto a second row in a narrow panel; the bands take what is left above it.
+        legend_rows = self._legend_rows(cv, snap, r.width())
+        legend_h = 18.0 * len(legend_rows)
+        bottom = r.bottom() - legend_h - 8
         shown = narrate.sections(snap, history=self._index is not None)
         # A short view drops the recent-history band (the one that is extra) rather than cram them all.
         if len(shown) > 1 and shown[-1].key == narrate.SECTION_HISTORY and (bottom - y) / len(shown) < _MIN_SECTION:
@@ -143,9 +180,23 @@ class SchedulerView(QWidget):
             y += 14
         if bottom - y > 48:
             self._paint_lesson(cv, QRectF(r.left(), y, r.width(), bottom - y - 8), snap)
-        self._paint_legend(cv, QRectF(r.left(), r.bottom() - 18, r.width(), 18), snap)
+        self._paint_legend(cv, QRectF(r.left(), r.bottom() - legend_h, r.width(), legend_h), legend_rows)
         self._paint_token(cv, snap)
+        self._cut = cv.cut
         p.end()
+
+    def cut_texts(self) -> list[str]:
+        """The texts the last paint had to cut to fit (each is whole in its tooltip)."""
+        return [text for _, text in self._cut]
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            # A text cut to fit is shown whole where it is; elsewhere, what the view shows.
+            pos = QPointF(event.pos())
+            text = next((whole for rect, whole in self._cut if rect.contains(pos)), narrate.TOOLTIP)
+            QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
 
     def _painter(self, cv: Canvas, snap: Snapshot, key: str) -> Callable[[QRectF], float]:
         """What draws the band ``key`` (a ``narrate.SECTION_*``) into a rectangle."""
@@ -170,40 +221,40 @@ class SchedulerView(QWidget):
     def _paint_header(self, cv: Canvas, r: QRectF, snap: Snapshot) -> float:
         p, th = cv.p, cv.theme
         p.setPen(QColor(th.foreground))
-        p.setFont(cv.font(13, True))
-        p.drawText(
+        # A narrow panel: the title's font shrinks a little before anything is cut.
+        cv.fitted_text(
             QRectF(r.left(), r.top(), r.width(), 22),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             narrate.title(snap, self._label),
+            13,
+            True,
+            min_size=10.5,
         )
-        p.setFont(cv.font(9))
         p.setPen(QColor(th.muted))
-        p.drawText(QRectF(r.left(), r.top() + 24, r.width(), 32), Qt.AlignmentFlag.AlignLeft, narrate.subtitle(snap))
-        return r.top() + 64
+        # The settings and counts wrap between their parts rather than run off the panel's edge.
+        used = cv.wrapped_text(QRectF(r.left(), r.top() + 24, r.width(), 60), narrate.subtitle(snap), cv.font(9), " · ")
+        return r.top() + 24 + max(used, 32.0) + 8
 
     def _paint_section(
         self, cv: Canvas, box: QRectF, section: narrate.Section, painter: Callable[[QRectF], float]
     ) -> float:
         p, th = cv.p, cv.theme
         title, caption = section.title, section.caption
-        p.setFont(cv.font(8.5, True))
         p.setPen(QColor(th.muted))
-        p.drawText(QRectF(box.left(), box.top(), box.width(), 16), Qt.AlignmentFlag.AlignLeft, title)
+        cv.fitted_text(QRectF(box.left(), box.top(), box.width(), 16), Qt.AlignmentFlag.AlignLeft, title, 8.5, True)
         p.setPen(QPen(QColor(th.grid), 1))
-        fm = QFontMetricsF(p.font())
+        fm = QFontMetricsF(cv.font(8.5, True))
         x0 = box.left() + fm.horizontalAdvance(title) + 8
-        p.drawLine(QPointF(x0, box.top() + 8), QPointF(box.right(), box.top() + 8))
+        if x0 < box.right():
+            p.drawLine(QPointF(x0, box.top() + 8), QPointF(box.right(), box.top() + 8))
         cap_font = cv.font(9.5)
-        cfm = QFontMetricsF(cap_font)
-        cap_h = cfm.boundingRect(QRectF(0, 0, box.width(), 200), Qt.TextFlag.TextWordWrap, caption).height() + 4
-        if not caption:
-            cap_h = 0.0
+        cap_h = cv.wrapped_height(caption, cap_font, box.width()) + 4 if caption else 0.0
         content = QRectF(box.left(), box.top() + 20, box.width(), max(30.0, box.height() - 28 - cap_h))
         used = painter(content)
         cap_top = content.top() + used + 6
-        p.setFont(cap_font)
         p.setPen(QColor(th.foreground))
-        p.drawText(QRectF(box.left(), cap_top, box.width(), cap_h), Qt.TextFlag.TextWordWrap, caption)
+        # The lines that fit the band; a caption cut short ends in "…" and is whole in its tooltip.
+        cap_h = cv.wrapped_text(QRectF(box.left(), cap_top, box.width(), box.bottom() - cap_top), caption, cap_font)
         return cap_top + cap_h
 
     def _paint_lesson(self, cv: Canvas, space: QRectF, snap: Snapshot) -> None:
@@ -229,21 +280,43 @@ class SchedulerView(QWidget):
         p.setFont(font)
         p.drawText(box.adjusted(14, 28, -14, -8), Qt.TextFlag.TextWordWrap, text)
 
-    def _paint_legend(self, cv: Canvas, r: QRectF, snap: Snapshot) -> None:
+    def _legend_rows(self, cv: Canvas, snap: Snapshot, width: float) -> list[list[tuple[str | None, str, float]]]:
+        """The legend's entries, (state or None for the GIL, text, width), in rows that fit ``width``."""
+        fm = QFontMetricsF(cv.font(8))
+        entries: list[tuple[str | None, str, float]] = [
+            (state, state, 14 + fm.horizontalAdvance(state)) for state in narrate.legend_states(snap)
+        ]
+        entries.append((None, narrate.GIL_LEGEND, 20 + fm.horizontalAdvance(narrate.GIL_LEGEND)))
+        rows: list[list[tuple[str | None, str, float]]] = [[]]
+        x = 0.0
+        for entry in entries:
+            if rows[-1] and x + entry[2] > width:
+                rows.append([])
+                x = 0.0
+            rows[-1].append(entry)
+            x += entry[2] + 14
+        return rows
+
+    def _paint_legend(self, cv: Canvas, r: QRectF, rows: list[list[tuple[str | None, str, float]]]) -> None:
         p, th = cv.p, cv.theme
         p.setFont(cv.font(8))
         fm = QFontMetricsF(p.font())
-        x = r.left()
-        for state in narrate.legend_states(snap):
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(cv.color(state))
-            p.drawRoundedRect(QRectF(x, r.center().y() - 5, 10, 10), 2, 2)
-            p.setPen(QColor(th.muted))
-            p.drawText(QPointF(x + 14, r.center().y() + fm.ascent() / 2 - 1), state)
-            x += 14 + fm.horizontalAdvance(state) + 14
-        cv.gil_coin(QPointF(x + 8, r.center().y()), 7, 1, None)
-        p.setPen(QColor(th.muted))
-        p.drawText(QPointF(x + 20, r.center().y() + fm.ascent() / 2 - 1), narrate.GIL_LEGEND)
+        for i, row in enumerate(rows):
+            y = r.top() + 18 * i + 9
+            x = r.left()
+            for state, text, w in row:
+                if state is None:
+                    cv.gil_coin(QPointF(x + 8, y), 7, 1, None)
+                    p.setFont(cv.font(8))
+                    p.setPen(QColor(th.muted))
+                    p.drawText(QPointF(x + 20, y + fm.ascent() / 2 - 1), text)
+                else:
+                    p.setPen(Qt.PenStyle.NoPen)
+                    p.setBrush(cv.color(state))
+                    p.drawRoundedRect(QRectF(x, y - 5, 10, 10), 2, 2)
+                    p.setPen(QColor(th.muted))
+                    p.drawText(QPointF(x + 14, y + fm.ascent() / 2 - 1), text)
+                x += w + 14
 
     def _paint_token(self, cv: Canvas, snap: Snapshot) -> None:
         holder = snap.gil_holder

@@ -6,25 +6,43 @@ Segments at least a pixel wide become rectangles (one ``drawRects`` per colour);
 merged per row and pixel column into a small image. Big layers also keep pre-merged levels of
 detail for far views. Layers only grow: a live run appends its new tail, which costs the size of
 the tail (plus amortised capacity doubling), never the size of the run.
+
+While a run is live its growing layers are not packed at all: each tail is kept as it came (a
+``_Chunk``) and written into one raster (``_Raster``: a key per row and time bin no wider than a
+pixel, the longest segment winning), and a frame reads the raster per pixel column and draws it as
+one image. Packing 200,000+ segments a second into buckets and levels cost more than the GUI has;
+the raster costs a few vectorised numpy calls per tail. When the run is over the layers are packed
+(off the GUI thread when big) and drawn exactly again.
+
+A complete layer of hundreds of thousands of segments seen where no level of detail serves (zoomed
+in) is drawn directly once, while a thread merges the view and its surroundings into a raster of
+the same kind (a tile); the frames after that only sample it.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import threading
+import time
 from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 
 #: Segments narrower than this many pixels go into the per-pixel cells rather than drawRects:
 #: a cell costs a numpy write, a rectangle about 0.2 us of Qt rasterising.
 _CELL_MAX_PX = 12.0
+#: A frame puts segments up to this wide in its cells too (clipped to the view, so at most a row of
+#: pixels each), drawn as one image strip per row: Qt took some 2 us to rasterise each rectangle of
+#: ``drawRects``, which made a frame zoomed to 1 % of ten million segments (20,000 rectangles) miss
+#: 16 ms, while a strip costs the same whatever it shows. Pixel columns are what either draws.
+_DIRECT_CELL_MAX_PX = math.inf
 #: Up to this many runs of equal cells in a row, cells are drawn as rectangles rather than image strips.
-_RUNS_MAX = 20_000
+_RUNS_MAX = 2_000
 #: Layers with at least this many segments get pre-merged levels of detail for far views...
 _LEVEL_MIN_SEGMENTS = 50_000
 #: ...as long as a level stays under this many cells (rows x bins), i.e. a few MB.
@@ -34,6 +52,14 @@ _LEVELS_KEPT = 2
 #: A bucket grows in place up to this many segments; then the next tail starts a new block of the same
 #: length class. Growing copies the bucket, so this caps what one live refresh can copy at a few MB.
 _BLOCK = 1 << 17
+#: The live raster stays under this many cells (rows x bins, 4 bytes each): some 32 MB at most.
+_LIVE_MAX_CELLS = 8_000_000
+#: A live raster that a new tail does not fit merges its bins this many times over before it is rebuilt.
+_LIVE_COARSEN_MAX = 4
+#: Complete layers this big, seen where no level of detail serves, are drawn from a tile (see _tile_for)...
+_TILE_MIN_SEGMENTS = 250_000
+#: ...made this many segments at a time, handing the GIL over between slices.
+_TILE_SLICE = 32_768
 
 
 class PaintStats(NamedTuple):
@@ -182,6 +208,82 @@ class _Layer:
         self.row_min = 0  # lowest and highest row, for the bounding rect
         self.row_max = -1
         self.levels: dict[int, _Level] = {}  # power-of-two bin width exponent -> level of detail
+        #: A live layer keeps what arrives unpacked, in chunks (see :meth:`defer`): it is drawn through the
+        #: item's live raster, and packed into buckets only when the run is over (or off the GUI thread).
+        self.rastered = False
+        self._sealed: list[_Chunk] = []  # full blocks of _BLOCK segments
+        self._open: list[np.ndarray] = []  # the block being filled: columns at full capacity
+        self._open_n = 0
+        self._open_lo, self._open_hi = math.inf, -math.inf
+
+    def _note_extent(self, row: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        self.x_min = min(self.x_min, float(start.min()))
+        self.x_max = max(self.x_max, float(end.max()))
+        # A bincount, not np.unique: no sort of the whole tail just to learn which few rows it touches.
+        lo, hi = int(row.min()), int(row.max())
+        self.rows.update((np.flatnonzero(np.bincount(row)) if lo >= 0 else np.unique(row)).tolist())
+        self.row_min, self.row_max = (
+            (lo, hi) if self.row_max < self.row_min else (min(self.row_min, lo), max(self.row_max, hi))
+        )
+
+    def defer(
+        self, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray, payload: np.ndarray | None
+    ) -> _Chunk | None:
+        """Keep new segments as they come, unpacked: a live run's tail costs a copy, not a sort into buckets.
+
+        They are copied once into blocks of ``_BLOCK`` segments (like ``viewmodel.lanes.Columns``), so that
+        there stay few chunks to loop over (a hit test, a raster rebuild) and no segment is copied twice.
+        Returns the new segments as a chunk of their own, for the raster.
+        """
+        n = len(start)
+        self.rastered = True
+        if not n:
+            return None
+        start = np.asarray(start, dtype=np.float64)
+        end = np.maximum(np.asarray(end, dtype=np.float64), start)
+        row = np.asarray(row, dtype=np.int64)
+        color = np.asarray(color, dtype=np.uint8)
+        payload = (
+            np.arange(self.count, self.count + n, dtype=np.int64)
+            if payload is None
+            else np.asarray(payload, dtype=np.int64)
+        )
+        chunk = _Chunk(row, start, end, color, payload, float(start.min()), float(end.max()))
+        self.count += n
+        self._note_extent(row, start, end)
+        if self._open and self._open_n + n > len(self._open[0]):
+            self._sealed.append(self._open_chunk())
+            self._open, self._open_n = [], 0
+            self._open_lo, self._open_hi = math.inf, -math.inf
+        if not self._open:
+            self._open = [np.empty(max(_BLOCK, n), dtype=c.dtype) for c in chunk[:5]]
+        for dst, src in zip(self._open, chunk[:5], strict=True):
+            dst[self._open_n : self._open_n + n] = src
+        self._open_n += n
+        self._open_lo, self._open_hi = min(self._open_lo, chunk.lo), max(self._open_hi, chunk.hi)
+        return chunk
+
+    def _open_chunk(self) -> _Chunk:
+        k = self._open_n
+        return _Chunk(*(c[:k] for c in self._open), self._open_lo, self._open_hi)
+
+    @property
+    def chunks(self) -> list[_Chunk]:
+        """What :meth:`defer` kept, in blocks."""
+        return self._sealed + ([self._open_chunk()] if self._open_n else [])
+
+    def flush(self) -> None:
+        """Pack the deferred chunks into buckets: the layer is then drawn exactly, like a complete one."""
+        chunks = self.chunks
+        self._sealed, self._open, self._open_n = [], [], 0
+        self._open_lo, self._open_hi = math.inf, -math.inf
+        self.rastered = False
+        if not chunks:
+            return
+        cols = [np.concatenate([c[i] for c in chunks]) for i in range(5)]
+        count, self.count = self.count, self.count - len(cols[1])
+        self.add(*cols)
+        self.count = count
 
     def add(
         self, row: np.ndarray, start: np.ndarray, end: np.ndarray, color: np.ndarray, payload: np.ndarray | None
@@ -200,14 +302,7 @@ class _Layer:
         )
         chunk = _bucketise(start, end, row, color, payload)
         self.count += n
-        self.x_min = min(self.x_min, float(start.min()))
-        self.x_max = max(self.x_max, float(end.max()))
-        # A bincount, not np.unique: no sort of the whole tail just to learn which few rows it touches.
-        lo, hi = int(row.min()), int(row.max())
-        self.rows.update((np.flatnonzero(np.bincount(row)) if lo >= 0 else np.unique(row)).tolist())
-        self.row_min, self.row_max = (
-            (lo, hi) if self.row_max < self.row_min else (min(self.row_min, lo), max(self.row_max, hi))
-        )
+        self._note_extent(row, start, end)
         # Keep the levels of detail that can take the new segments in place; drop the others.
         for k, level in list(self.levels.items()):
             if not level.absorb(chunk, self):
@@ -225,6 +320,120 @@ class _Layer:
         if self._ordered is None:
             self._ordered = [b for k in sorted(self.buckets) for b in self.buckets[k]]
         return self._ordered
+
+
+class _Chunk(NamedTuple):
+    """Segments of a live layer as they arrived (not sorted), with their time extent."""
+
+    row: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    color: np.ndarray
+    payload: np.ndarray
+    lo: float  # earliest start
+    hi: float  # latest end
+
+
+def _raster_keys(start: np.ndarray, end: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """One uint32 per segment that orders by length, then colour: the bits of its length as a float32
+    (for non-negative floats they order like the numbers) with the colour index + 1 in the low byte.
+    The maximum of keys in a cell is then its longest segment, as the exact drawing puts it on top,
+    and 0 stays "nothing here"."""
+    length = (end - start).astype(np.float32)
+    return (length.view(np.uint32) & np.uint32(0xFFFFFF00)) | (color.astype(np.uint32) + np.uint32(1))
+
+
+class _Raster:
+    """The live view's picture: one uint32 key (see :func:`_raster_keys`) per row and time bin.
+
+    Bins are ``2**k`` ms from ``x0``, with ``k`` chosen so that a bin is at most a pixel wide: a pixel
+    column then reads the one to three bins it covers. New segments are written in with one vectorised
+    ``np.maximum.at`` (so a frame costs what arrived since the last one, never the run), zooming out
+    merges pairs of bins, and whatever the raster cannot serve (zoomed in, panned left, too wide) makes
+    it be rebuilt from the layer's chunks. Qt-free.
+    """
+
+    def __init__(self, nrows: int, x0: float, k: int, width: int) -> None:
+        self.k = k
+        self.bin_ms = math.ldexp(1.0, k)
+        self.x0 = x0
+        self.cells = np.zeros((nrows, max(width, 1)), dtype=np.uint32)
+
+    @property
+    def x1(self) -> float:
+        """Where the bins end."""
+        return self.x0 + self.cells.shape[1] * self.bin_ms
+
+    def coarsen(self) -> None:
+        """Bins twice as wide: each the max of the pair it replaces (the longer segment still wins)."""
+        nrows, width = self.cells.shape
+        if width % 2:
+            self.cells = np.concatenate([self.cells, np.zeros((nrows, 1), dtype=np.uint32)], axis=1)
+        self.cells = np.maximum(self.cells[:, 0::2], self.cells[:, 1::2])
+        self.k += 1
+        self.bin_ms *= 2.0
+
+    def grow(self, x_end: float, max_cells: int) -> bool:
+        """Make room for bins up to ``x_end`` (half as much again, so appends rarely copy); False when that
+        would pass ``max_cells`` (the caller rebuilds the raster around the view then)."""
+        nrows, width = self.cells.shape
+        need = math.ceil((x_end - self.x0) / self.bin_ms) + 1
+        if need <= width:
+            return True
+        wanted = int(need * 1.5) + 16
+        if nrows * need > max_cells:
+            return False
+        wanted = min(wanted, max(need, max_cells // max(nrows, 1)))
+        grown = np.zeros((nrows, wanted), dtype=np.uint32)
+        grown[:, :width] = self.cells
+        self.cells = grown
+        return True
+
+    def clear_rows(self, rows: list[int]) -> None:
+        rows = [r for r in rows if 0 <= r < self.cells.shape[0]]
+        if rows:
+            self.cells[rows] = 0
+
+    def add(self, row: np.ndarray, start: np.ndarray, end: np.ndarray, key: np.ndarray) -> None:
+        """Write segments in (those outside the bins are left out: the raster is rebuilt to show them)."""
+        width = self.cells.shape[1]
+        keep = (end >= self.x0) & (start < self.x1) & (row >= 0) & (row < self.cells.shape[0])
+        if not keep.all():
+            row, start, end, key = row[keep], start[keep], end[keep], key[keep]
+        if not len(start):
+            return
+        sx = 1.0 / self.bin_ms
+        a = (start - self.x0) * sx
+        b = (end - self.x0) * sx
+        # A segment under a bin long goes in the bin of its middle, as the exact drawing puts it in a pixel.
+        tiny = (b - a) <= 1.0
+        mid = (a + b) * 0.5
+        a = np.where(tiny, mid, a)
+        b = np.where(tiny, mid, np.maximum(np.ceil(b) - 1.0, a))
+        c0 = np.clip(a, 0, width - 1).astype(np.int64)
+        c1 = np.clip(b, 0, width - 1).astype(np.int64)
+        counts = c1 - c0 + 1
+        total = int(counts.sum())
+        first = np.repeat(row * width + c0 - (np.cumsum(counts) - counts), counts)
+        np.maximum.at(self.cells.reshape(-1), first + np.arange(total), np.repeat(key, counts))
+
+    def sample(self, lines: np.ndarray, left: np.ndarray, px_ms: float) -> np.ndarray:
+        """The key each pixel column shows, per raster line in ``lines``: the max over the bins that start
+        in the pixel ``[left, left + px_ms)``. A bin is at most a pixel wide, so each pixel gets one or two
+        and each bin goes to one pixel: a segment is not widened into the pixels beside it."""
+        width = self.cells.shape[1]
+        b0 = np.ceil((left - self.x0) / self.bin_ms).astype(np.int64)
+        b1 = np.maximum(np.ceil((left + px_ms - self.x0) / self.bin_ms).astype(np.int64) - 1, b0)
+        cells = self.cells[lines]
+        out = np.zeros((len(lines), len(left)), dtype=np.uint32)
+        for step in range(int((b1 - b0).max(initial=0)) + 1):
+            b = b0 + step
+            ok = (b <= b1) & (b >= 0) & (b < width)
+            if not ok.any():
+                continue
+            cols = np.flatnonzero(ok)
+            out[:, cols] = np.maximum(out[:, cols], cells[:, b[cols]])
+        return out
 
 
 class _Level:
@@ -335,6 +544,7 @@ def _rasterise(
     wide: list | None,
     min_len: float,
     row_shown: np.ndarray | None = None,
+    cell_max_px: float = _CELL_MAX_PX,
 ) -> tuple[int, int]:
     """Merge the segments of ``buckets`` overlapping [x0, x1] that are narrower than ``_CELL_MAX_PX`` into
     ``cells`` (rows x ``ncols`` flattened; column = ``x * sx + shift``); collect the wider ones in ``wide``.
@@ -379,8 +589,8 @@ def _rasterise(
             cells[flat] = v
             merged += len(s)
             continue
-        if math.ldexp(1.0, b.exp - 1) * sx < _CELL_MAX_PX:
-            short = (e - s) * sx < _CELL_MAX_PX
+        if math.ldexp(1.0, b.exp - 1) * sx < cell_max_px:
+            short = (e - s) * sx < cell_max_px
             if short.any():
                 ss, se, sr, sv = s[short], e[short], r[short], v[short]
                 c0 = np.clip(ss * sx + shift, 0, ncols - 1).astype(np.int64)
@@ -454,6 +664,9 @@ class SegmentItem(pg.GraphicsObject):
     the same at a million segments as at ten thousand. No pen, no antialiasing.
     """
 
+    #: A tile made off the GUI thread is ready (emitted from that thread; delivered queued).
+    tileReady = Signal()
+
     def __init__(self, colors: list[str]) -> None:
         super().__init__()
         self._layers: dict[str, _Layer] = {}
@@ -465,7 +678,18 @@ class SegmentItem(pg.GraphicsObject):
         self._image: QImage | None = None
         self._color_version = 0
         self._pending = False  # appended without notify: bounds and repaint still to do
+        self._raster: _Raster | None = None  # the live layers' picture, built at the first frame that needs it
+        self._tile: _Raster | None = None  # big complete layers merged for the zoom on screen (see _tile_for)
+        self._tile_gen = 0  # bumped at every change of the data: a tile made before is dropped
+        self._tile_wanted: tuple[int, int] | None = None
+        self._tile_span = (0.0, 0.0)
+        self._tile_thread: threading.Thread | None = None
+        self._tile_done: tuple[int, _Raster] | None = None
+        # Queued: the tile is made on a thread of its own and installed on the GUI thread.
+        self.tileReady.connect(self._on_tile_ready, Qt.ConnectionType.QueuedConnection)
+        self.raster_rebuilds = 0  # how often it was built from every chunk (zooming in, panning left): for benchmarks
         self.last_paint = PaintStats(0, 0, 0, 0)
+        self.last_frame: tuple | None = None
         self.set_colors(colors)
 
     # -- data --------------------------------------------------------------------------------
@@ -480,10 +704,13 @@ class SegmentItem(pg.GraphicsObject):
         """Geometry of every row (index = row number): top and height in item (y) units."""
         self._row_top = np.asarray(top, dtype=np.float64)
         self._row_height = np.asarray(height, dtype=np.float64)
+        self._raster = None
+        self._tile = None
         self._data_changed()
 
     def clear(self) -> None:
         self._layers.clear()
+        self._raster = None
         self._data_changed()
 
     def set_layer(
@@ -495,11 +722,24 @@ class SegmentItem(pg.GraphicsObject):
         color: np.ndarray,
         payload: np.ndarray | None = None,
         notify: bool = True,
+        live: bool = False,
     ) -> None:
-        """Replace a layer. ``payload`` (default: position in the arrays) comes back from :meth:`segment_at`."""
+        """Replace a layer. ``payload`` (default: position in the arrays) comes back from :meth:`segment_at`.
+
+        ``live``: the layer belongs to a run in progress and will be appended to: keep its segments
+        unpacked and draw them through the live raster (see :meth:`append_layer`).
+        """
+        self._tile_gen += 1
+        self._tile = None
         layer = _Layer()
-        layer.add(row, start, end, color, payload)
-        self._layers[name] = layer
+        if live:
+            chunk = layer.defer(row, start, end, color, payload)
+        else:
+            chunk = None
+            layer.add(row, start, end, color, payload)
+        self._replace(name, layer)
+        if chunk is not None:
+            self._raster_add(chunk)
         if notify:
             self._data_changed()
         else:
@@ -514,13 +754,30 @@ class SegmentItem(pg.GraphicsObject):
         color: np.ndarray,
         payload: np.ndarray | None = None,
         notify: bool = True,
+        live: bool = False,
     ) -> None:
         """Add segments to a layer (created if missing): only the new ones are packed.
 
         With ``notify=False`` the item is not told to repaint (nor its bounds updated) until
         :meth:`notify_changed`: a live catch-up spread over several turns repaints once, not every turn.
+
+        With ``live`` (or to a layer that is live already), the segments are not packed at all: they are
+        kept as they came and written into the live raster, a few vectorised numpy calls for the whole
+        tail, and the frame draws that raster as one image. Packing every segment into buckets and levels
+        of detail cost more than a flood of 200,000 segments a second leaves the GUI. :meth:`flush_live`
+        (or a layer packed off the GUI thread, :meth:`install_layer`) ends that when the run is over.
         """
-        self._layers.setdefault(name, _Layer()).add(row, start, end, color, payload)
+        self._tile_gen += 1
+        self._tile = None
+        layer = self._layers.get(name)
+        if layer is None:
+            layer = self._layers[name] = _Layer()
+        if layer.rastered or (live and not layer.count):
+            chunk = layer.defer(row, start, end, color, payload)
+            if chunk is not None:
+                self._raster_add(chunk)
+        else:
+            layer.add(row, start, end, color, payload)
         if notify:
             self._data_changed()
         else:
@@ -534,8 +791,78 @@ class SegmentItem(pg.GraphicsObject):
 
     def install_layer(self, name: str, layer: _Layer) -> None:
         """Put a layer made by :func:`pack_layer` in place of the one called ``name``."""
-        self._layers[name] = layer
+        self._replace(name, layer)
         self._data_changed()
+
+    def _replace(self, name: str, layer: _Layer) -> None:
+        old = self._layers.get(name)
+        self._layers[name] = layer
+        if old is not None and old.rastered and self._raster is not None:
+            # The layers of a band have rows of their own: clearing those rows takes the old one out.
+            self._raster.clear_rows(sorted(old.rows))
+        if not any(lay.rastered for lay in self._layers.values()):
+            self._raster = None
+
+    def deferred_count(self) -> int:
+        """Segments kept unpacked in live layers (drawn through the raster)."""
+        return sum(lay.count for lay in self._layers.values() if lay.rastered)
+
+    def flush_live(self) -> None:
+        """Pack every live layer's segments into buckets now: from here on they are drawn exactly."""
+        for layer in self._layers.values():
+            if layer.rastered:
+                layer.flush()
+        self._raster = None
+        self._data_changed()
+
+    def _raster_add(self, chunk: _Chunk) -> None:
+        raster = self._raster
+        if raster is None:
+            return  # built from every chunk at the next frame
+        coarser = 0
+        while chunk.hi > raster.x1 and not raster.grow(chunk.hi, _LIVE_MAX_CELLS):
+            if coarser == _LIVE_COARSEN_MAX:
+                self._raster = None  # far too wide for its bins: rebuilt around the view at the next frame
+                return
+            # The run outgrew the bins (a big batch, or a short run doubling): wider bins keep what is
+            # drawn, at the cost of the cells, and the view zooms out to follow anyway.
+            raster.coarsen()
+            coarser += 1
+        raster.add(chunk.row, chunk.start, chunk.end, _raster_keys(chunk.start, chunk.end, chunk.color))
+
+    def _live_raster(self, rastered: list[_Layer], x0: float, x1: float, px_ms: float) -> _Raster:
+        """The raster for a frame of ``[x0, x1]`` with pixels ``px_ms`` wide: the one kept, with its bins
+        merged if the view zoomed out, or a new one built from every chunk if it cannot serve."""
+        k = math.floor(math.log2(px_ms))
+        nrows = len(self._row_top)
+        raster = self._raster
+        x_max = max(lay.x_max for lay in rastered)
+        if raster is not None and (
+            raster.k > k
+            or raster.cells.shape[0] != nrows
+            or x0 < raster.x0
+            or (x1 > raster.x1 and x_max > raster.x1)
+            or k - raster.k > 8
+        ):
+            raster = None
+        if raster is not None:
+            while raster.k < k:
+                raster.coarsen()
+            return raster
+        # Around the view, with room to pan left a little and for the run to grow right.
+        span = max(x1 - x0, px_ms)
+        lo = max(x0 - 0.25 * span, min(lay.x_min for lay in rastered))
+        bin_ms = math.ldexp(1.0, k)
+        lo = math.floor(lo / bin_ms) * bin_ms
+        hi = max(x1, x_max) + 0.5 * span
+        width = min(math.ceil((hi - lo) / bin_ms) + 1, max(_LIVE_MAX_CELLS // max(nrows, 1), 1))
+        raster = self._raster = _Raster(nrows, lo, k, width)
+        self.raster_rebuilds += 1
+        for layer in rastered:
+            for c in layer.chunks:
+                if c.hi >= raster.x0 and c.lo <= raster.x1:
+                    raster.add(c.row, c.start, c.end, _raster_keys(c.start, c.end, c.color))
+        return raster
 
     def layer(self, name: str) -> object | None:
         """The packed layer called ``name`` (its identity tells whether a refresh rebuilt it), or None."""
@@ -545,7 +872,92 @@ class SegmentItem(pg.GraphicsObject):
         layer = self._layers.get(name)
         return layer.count if layer else 0
 
+    # -- tiles: rasters of big complete layers, for zoomed views that no level of detail serves --------
+    def _draw_raster(
+        self,
+        raster: _Raster,
+        grid: np.ndarray,
+        shown: np.ndarray,
+        col0: int,
+        ncols: int,
+        tx: float,
+        px_ms: float,
+        over: bool = False,
+    ) -> int:
+        """Sample ``raster`` per pixel column into the frame's cells, for the rows shown; returns cells set.
+        With ``over``, only where the raster has something (other layers may have drawn the other rows)."""
+        lines = np.flatnonzero(shown[: raster.cells.shape[0]])
+        if not len(lines):
+            return 0
+        left = (np.arange(col0, col0 + ncols, dtype=np.float64) - tx) * px_ms
+        keys = raster.sample(lines, left, px_ms)
+        lut = np.concatenate([[0], self._argb, np.zeros(256, np.uint32)]).astype(np.uint32)[:256]
+        argb = lut[keys & np.uint32(0xFF)]
+        grid[lines] = np.where(keys != 0, argb, grid[lines]) if over else argb
+        return int(np.count_nonzero(keys))
+
+    def _tile_for(self, layers: list[_Layer], x0: float, x1: float, px_ms: float) -> _Raster | None:
+        """The tile that serves a frame of ``[x0, x1]`` at pixels ``px_ms`` wide, or None (then one is
+        started off the GUI thread, and the frame draws directly).
+
+        Zoomed in on ten million segments, a frame took 100,000 of them one by one (20+ ms); a tile holds
+        them merged per bin for the view and half a view each side, so that the frames of a pan, of a
+        replay cursor moving, of a tooltip, only sample it (a few ms).
+        """
+        k = math.floor(math.log2(px_ms))
+        if self._tile_done is not None:
+            self._on_tile_ready(repaint=False)  # made meanwhile: no need to wait for its signal
+        tile = self._tile
+        if tile is not None and tile.k == k and tile.x0 <= x0 and x1 <= tile.x1:
+            return tile
+        want = (self._tile_gen, k)
+        if self._tile_wanted == want and self._tile_thread is not None and self._tile_thread.is_alive():
+            if self._tile_span[0] <= x0 and x1 <= self._tile_span[1]:
+                return None  # the one being made will do
+        span = x1 - x0
+        bin_ms = math.ldexp(1.0, k)
+        lo = math.floor((x0 - 0.5 * span) / bin_ms) * bin_ms
+        hi = x1 + 0.5 * span
+        nrows = len(self._row_top)
+        width = math.ceil((hi - lo) / bin_ms) + 1
+        if nrows * width > _LIVE_MAX_CELLS:
+            return None
+        buckets = [b for layer in layers for b in layer.ordered()]
+        self._tile_wanted, self._tile_span = want, (lo, lo + width * bin_ms)
+        gen = self._tile_gen
+
+        def build() -> None:
+            tile = _Raster(nrows, lo, k, width)
+            for b in buckets:
+                i0 = int(np.searchsorted(b.start, lo - b.maxlen, "left"))
+                i1 = int(np.searchsorted(b.start, tile.x1, "right"))
+                for j in range(i0, i1, _TILE_SLICE):
+                    jj = min(j + _TILE_SLICE, i1)
+                    s, e = b.start[j:jj], b.end[j:jj]
+                    tile.add(b.row[j:jj], s, e, _raster_keys(s, e, b.color[j:jj]))
+                    # Hand the GIL to the GUI thread between slices: it waits for it at each Qt call.
+                    time.sleep(0)
+            self._tile_done = (gen, tile)
+            if shiboken6.isValid(self):  # the view may have closed meanwhile
+                try:
+                    self.tileReady.emit()
+                except RuntimeError:  # deleted between the check and the call
+                    pass
+
+        self._tile_thread = threading.Thread(target=build, name="threadloom-tile", daemon=True)
+        self._tile_thread.start()
+        return None
+
+    def _on_tile_ready(self, repaint: bool = True) -> None:
+        done, self._tile_done = self._tile_done, None
+        if done is not None and done[0] == self._tile_gen:
+            self._tile = done[1]
+            if repaint:
+                self.update()
+
     def _data_changed(self) -> None:
+        self._tile_gen += 1  # tiles show the data as it was: a new one is made at the next frame
+        self._tile = None
         self._pending = False
         self.prepareGeometryChange()
         self._bounds = self._compute_bounds()
@@ -606,8 +1018,20 @@ class SegmentItem(pg.GraphicsObject):
         visible = lod = 0
         shift = tx - col0
         shown = self._rows_in(view) if view is not None else np.ones(nrows, dtype=bool)
+        rastered = [lay for lay in self._layers.values() if lay.rastered and lay.count]
+        if rastered:
+            # A live run: its closed segments are in the raster; each pixel column reads its bins.
+            px_ms = 1.0 / sx
+            raster = self._live_raster(rastered, x0, x1, px_ms)
+            lod += self._draw_raster(raster, grid, shown, col0, ncols, tx, px_ms)
+        tiled: list[_Layer] = []
         for layer in self._layers.values():
+            if layer.rastered:
+                continue
             level = self._level_for(layer, 1.0 / sx)
+            if level is None and layer.count >= _TILE_MIN_SEGMENTS:
+                tiled.append(layer)  # drawn from a tile below, when one is ready for this zoom
+                continue
             min_len = 0.0
             if level is not None:
                 # Sub-pixel work was done once for this zoom level; only sample it per pixel column,
@@ -627,9 +1051,35 @@ class SegmentItem(pg.GraphicsObject):
                 wide,
                 min_len,
                 shown,
+                _DIRECT_CELL_MAX_PX,
             )
             visible += n_vis
             lod += n_lod
+        if tiled:
+            px_ms = 1.0 / sx
+            tile = self._tile_for(tiled, x0, x1, px_ms)
+            if tile is not None:
+                lod += self._draw_raster(tile, grid, shown, col0, ncols, tx, px_ms, over=True)
+            else:
+                # No tile for this zoom and place yet (one is being made off the GUI thread): draw directly.
+                for layer in tiled:
+                    n_vis, n_lod = _rasterise(
+                        layer.ordered(),
+                        x0,
+                        x1,
+                        sx,
+                        shift,
+                        ncols,
+                        cells,
+                        None,
+                        lambda b, lo, hi: b.argb(self._argb, self._color_version)[lo:hi],
+                        wide,
+                        0.0,
+                        shown,
+                        _DIRECT_CELL_MAX_PX,
+                    )
+                    visible += n_vis
+                    lod += n_lod
         # Rows scrolled out of view were merged with the rest (the work is per segment, not per row);
         # drop them here, before any drawing.
         if view is not None and lod:
@@ -644,11 +1094,16 @@ class SegmentItem(pg.GraphicsObject):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         p.setPen(Qt.PenStyle.NoPen)
-        runs = self._cell_runs(cells, ncols) if lod else None
+        # Runs pay off only for few cells; ``lod`` bounds how many are set (a full live frame has
+        # hundreds of thousands), so a frame need not scan the whole image to learn that.
+        # A live raster frame fills most cells of its rows: never runs then.
+        runs = self._cell_runs(cells, ncols) if 0 < lod <= 8 * _RUNS_MAX and not rastered else None
         nrects = self._draw_wide(p, wide, runs, sx, tx, col0, ncols, row_y, row_h)
         strips = self._draw_cells(p, image, cells, nrows, ncols, col0, row_y, row_h) if lod and runs is None else 0
         p.restore()
         self.last_paint = PaintStats(visible, nrects, lod, strips)
+        # Where the frame's pixel columns were: for tests that read the frame's cells back (``_image``).
+        self.last_frame = (col0, ncols, tx, sx, row_y, row_h)
 
     def _rows_in(self, view: QRectF) -> np.ndarray:
         """Which rows overlap ``view`` (item coordinates) vertically."""
@@ -805,6 +1260,19 @@ class SegmentItem(pg.GraphicsObject):
         for name, layer in self._layers.items():
             if row not in layer.rows:
                 continue
+            for c in layer.chunks:
+                # A live layer's unpacked chunks: each covers a short stretch of the run, so most are skipped.
+                if c.lo > x + tolerance or c.hi < x - tolerance:
+                    continue
+                hit = np.flatnonzero((c.row == row) & (c.start <= x + tolerance) & (c.end >= x - tolerance))
+                if not len(hit):
+                    continue
+                s, e = c.start[hit], c.end[hit]
+                dist = np.maximum(np.maximum(s - x, x - e), 0.0)
+                k = np.lexsort((-(e - s), dist))[0]
+                cand = (float(dist[k]), -float(e[k] - s[k]), name, int(c.payload[hit[k]]))
+                if best is None or cand[:2] < best[:2]:
+                    best = cand
             for b in layer.ordered():
                 lo = np.searchsorted(b.start, x - tolerance - b.maxlen, "left")
                 hi = np.searchsorted(b.start, x + tolerance, "right")

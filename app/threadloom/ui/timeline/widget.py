@@ -47,6 +47,11 @@ _FRAME_MS = 40.0
 _BACKGROUND_MIN = 300_000
 #: How often the GUI looks whether a background pack is done (ms).
 _POLL_MS = 30
+#: The layers that only grow while a run is live, drawn through the live raster.
+_GROWING = frozenset(("tasks", "workers", "gil"))
+#: When a live run is over, up to this many segments drawn through the raster are packed at once on the
+#: GUI thread (some 20 ms); more are packed off it.
+_FLUSH_SYNC_MAX = 30_000
 
 
 class _PackJob:
@@ -148,6 +153,9 @@ class TimelineWidget(QWidget):
         self._slice = _REFRESH_SLICE  # segments per slice of a live refresh, adapted to what a slice costs
         self._last_shown = 0.0  # perf_counter of the last repaint a live refresh asked for
         self._job: _PackJob | None = None  # complete bands being packed off the GUI thread
+        # Whether the runs shown are over (the window showed them again when they ended): their layers
+        # are packed for exact drawing then, not kept in the live raster.
+        self._settled = False
         self._job_poll = QTimer(self)
         self._job_poll.setInterval(_POLL_MS)
         self._job_poll.timeout.connect(self._poll_job)
@@ -281,8 +289,10 @@ class TimelineWidget(QWidget):
             # The live runs just finished (the window shows them again, whole): keep what is already
             # packed and add only the rest, over the next turns (or at the caller's refresh()),
             # rather than packing every segment again now.
+            self._settled = True
             self._catch_up.start()
         else:
+            self._settled = False
             self._bands = [Band(trace, name, i) for i, (trace, name) in enumerate(zip(traces, names, strict=True))]
             self._rebuild()
         self._show_empty()
@@ -349,6 +359,8 @@ class TimelineWidget(QWidget):
             # Everything else that moves (hand-off marks, idle backdrops, the followed range) waits too:
             # any of them would repaint the whole plot.
             show = not behind or now - self._last_shown >= _FRAME_MS / 1000.0
+            if not behind and (self._settled or all(b.trace.complete for b in self._bands)):
+                self._finish_live()
             if show:
                 self._last_shown = now
                 self._segments.notify_changed()
@@ -630,7 +642,7 @@ class TimelineWidget(QWidget):
         top, bottom = self._row_span()
         # Before the first layout the view has no height yet: guess from the plot's.
         height_px = self._view.height() if self._view.height() > 50 else max(self._plot.height() * 0.8, 100.0)
-        fits = height_px / _MIN_ROW_PX
+        fits = height_px / self._min_row_px()
         shown = min(max(bottom - top, _MIN_VISIBLE_ROWS), fits)
         scrolls = bottom - top > shown + 1e-9
         self._view.setMouseEnabled(x=True, y=scrolls)
@@ -645,6 +657,11 @@ class TimelineWidget(QWidget):
         self._rows_bar.setValue(round((y0 - top) * _BAR_STEPS))
         self._rows_bar.blockSignals(False)
         self._rows_bar.setVisible(scrolls)
+
+    def _min_row_px(self) -> float:
+        """A line of the row labels' text at least: thinner rows make labels touch, or the axis drops some."""
+        font = self._row_axis.style["tickFont"] or QFont()
+        return max(_MIN_ROW_PX, float(QFontMetrics(font).height()))
 
     def _on_rows_scrolled(self, value: int) -> None:
         if not self._rows:
@@ -677,7 +694,26 @@ class TimelineWidget(QWidget):
     def _put(self, band: Band, u: LayerUpdate, notify: bool = True) -> None:
         put = self._segments.set_layer if u.replace else self._segments.append_layer
         values = _SHADE_COLORS[u.values] if u.kind in SHADED else u.values
-        put(band.layer(u.kind), u.rows, u.start, u.end, values, u.payload, notify=notify)
+        # A live run's closed segments only grow: they go to the live raster, unpacked (see append_layer).
+        # The open ones are replaced at every refresh and are few: they are drawn exactly.
+        live = u.kind in _GROWING and not band.trace.complete and not self._settled
+        put(band.layer(u.kind), u.rows, u.start, u.end, values, u.payload, notify=notify, live=live)
+
+    def _finish_live(self) -> None:
+        """The runs are over and caught up: pack what the live raster drew, so that it is drawn exactly.
+        Many segments are packed off the GUI thread (the raster goes on drawing them meanwhile)."""
+        deferred = self._segments.deferred_count()
+        if not deferred:
+            return
+        if deferred <= _FLUSH_SYNC_MAX:
+            self._segments.flush_live()
+            return
+        fresh = [Band(b.trace, b.label, b.index) for b in self._bands]
+        rows: list[Row] = []
+        y = 0.0
+        for band in fresh:
+            y = band.lay_out(rows, y, len(fresh) > 1) + BAND_GAP
+        self._start_job(fresh)
 
     def _after_data(self) -> None:
         if self._job is not None:
@@ -705,6 +741,10 @@ class TimelineWidget(QWidget):
             self._view.setXRange(0.0, max(end, 1e-3), padding=0.01)
         else:
             self._view.setXRange(max(0.0, end - self._follow_window), max(end, self._follow_window), padding=0)
+        # pyqtgraph moves the items to the new range only when it prepares the next paint, and that move
+        # asks for a paint of its own: every live refresh painted the plot twice. Moving them now, in
+        # this turn, leaves one paint.
+        self._view.updateMatrix()
 
     def _update_subtitles(self) -> None:
         """A compare band's subtitle says "running" until its run completes, then gives the makespan."""
