@@ -6,6 +6,7 @@ test, the real probe. Each test names the defect it guards against.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import sys
@@ -14,8 +15,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QSettings, Qt
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSettings, Qt
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QFontMetricsF, QKeySequence, QPainter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -30,10 +31,12 @@ from PySide6.QtWidgets import (
 from threadloom.engine import InterpreterInfo
 from threadloom.scenario import list_presets
 from threadloom.ui.help import SHORTCUTS
+from threadloom.ui.scheduler import SchedulerView
 from threadloom.ui.window import MainWindow
 from threadloom.viewmodel.replay import SPEEDS, replay_speed_for
+from threadloom.viewmodel.text import metric_ms
 
-from .conftest import drive, until
+from .conftest import drive, group, run, scenario, scenario_text, until
 
 pytestmark = pytest.mark.gui
 
@@ -369,18 +372,29 @@ def test_the_first_screen_ticks_the_presets_own_model(window):
     assert window.controls.selected_models() == [scenario.model]
 
 
-def test_each_preset_ticks_its_own_model_and_says_so(window):
+def test_each_preset_ticks_its_own_models_and_says_so(window):
+    """A preset's model, and the ones it is meant to be compared with; the next preset replaces them."""
     window.set_models(["threads"])
     for preset in list_presets():
         before = window.controls.selected_models()
         window.select_scenario(preset.key)
         model = preset.scenario.model
         if model:
-            assert window.controls.selected_models() == [model]
-            if before != [model]:
-                assert f"Models set to {model} by the preset" in window.status_message()
+            wanted = [model, *preset.scenario.compare_with]
+            assert sorted(window.controls.selected_models()) == sorted(wanted), preset.key
+            if sorted(before) != sorted(wanted):
+                assert f"Models set to {', '.join(wanted)} by the preset" in window.status_message()
             else:
                 assert "Models set to" not in window.status_message()
+
+
+def test_a_preset_meant_for_a_comparison_ticks_both_models(window):
+    window.set_models(["threads"])
+    window.select_scenario("pickling-cost")
+    assert sorted(window.controls.selected_models()) == ["process-pool", "thread-pool"]
+    assert "Models set to process-pool, thread-pool by the preset" in window.status_message()
+    window.select_scenario("convoy")  # the preset's pair is not a comparison the user set up
+    assert window.controls.selected_models() == ["threads"]
 
 
 def test_a_comparison_the_user_set_up_is_kept_and_that_is_said(window):
@@ -443,3 +457,189 @@ def test_a_last_scenario_that_is_gone_is_a_calm_note(make_window, tmp_path):
     assert window.controls.current_scenario() is not None
     assert not window.status_is_error()  # not coloured as an error
     assert "Ctrl+R" in message
+
+
+# -- 9. the compare view with six runs: every row readable, band titles whole ---------------------------
+
+SIX_MODELS = ["threads", "thread-pool", "asyncio", "sequential", "process-pool", "asyncio-offload"]
+SMALL_MIXED = scenario_text(
+    group("crunch", count=2, cpu=20),
+    group("chatty", count=4, repeat=2, steps=[("net", 1), ("io", 2)]),
+    name="six runs",
+    switch_interval_ms=1,
+)
+
+
+@pytest.fixture(scope="module")
+def six_runs():
+    """The same small scenario under six models, run once for the module: (traces, labels)."""
+    traces = [run(SMALL_MIXED, model)[0] for model in SIX_MODELS]
+    return traces, list(SIX_MODELS)
+
+
+@pytest.mark.parametrize("size", [(1600, 900), (1024, 700)])
+def test_six_runs_keep_every_row_readable_and_every_band_title_whole(make_window, qapp, six_runs, size):
+    window = make_window(*size)
+    traces, labels = six_runs
+    window.set_models(SIX_MODELS)
+    window.show_traces(traces, labels)
+    _settle(qapp, 6)
+    timeline = window.timeline
+    timeline.plot_widget.grab()  # one paint: the row axis records the labels it drew
+    axis = timeline.row_axis
+    line = QFontMetrics(axis.style["tickFont"] or QFont()).height()
+    y0, y1 = timeline.view_box.viewRange()[1]
+    px_per_row = timeline.view_box.height() / (y1 - y0)
+    # A row is at least a line of its label's text tall: labels neither touch nor are dropped.
+    assert px_per_row >= line, (px_per_row, line)
+    assert timeline.rows_scrollbar.isVisible(), "six bands do not fit: the rows scroll rather than squeeze"
+    on_screen = [r.label for r in timeline.rows if y0 <= r.top and r.top + r.height <= y1]
+    assert [label for label in on_screen if label not in axis.drawn_labels] == []
+    bold = QFont(axis.style["tickFont"] or QFont())
+    bold.setBold(True)
+    widest = max(QFontMetrics(bold).horizontalAdvance(r.label) for r in timeline.rows)
+    assert axis.width() >= widest, "row labels are cut by the axis"
+    for trace, item in zip(traces, timeline.subtitle_items(), strict=True):
+        assert item.textItem.toPlainText().startswith(f"makespan {metric_ms(trace.end_ns / 1e6)}")
+
+
+# -- 10. summary cards keep their width while a run is live ---------------------------------------------
+
+
+def test_summary_tiles_keep_their_width_while_a_run_is_live(window, loop, qapp):
+    window.select_scenario(scenario(LIVE_TEXT, "live.toml"))
+    window.set_models(["thread-pool"])
+    strip = window.summary
+    widths: list[tuple[int, ...]] = []
+
+    def record() -> None:
+        # Lay the strip out as it would be before the next frame, then note each tile's width.
+        qapp.sendPostedEvents()
+        widths.append(tuple(tile.width() for tile in strip.tiles()))
+
+    window.runner.liveUpdate.connect(record)
+    try:
+        drive(loop, window.run_current())
+    finally:
+        window.runner.liveUpdate.disconnect(record)
+    assert len(widths) >= 3, "the run was too short to update the summary live"
+    changed = {
+        tile.caption.text(): sorted({w[i] for w in widths})
+        for i, tile in enumerate(strip.tiles())
+        if len({w[i] for w in widths}) > 1
+    }
+    assert changed == {}, f"tiles changed width while live: {changed}"
+
+
+#: Long enough for several live updates with changing figures: two crunchers and chatty round trips in a pool of 2.
+LIVE_TEXT = scenario_text(
+    group("crunch", count=2, cpu=150),
+    group("chatty", count=6, repeat=8, steps=[("net", 1), ("io", 3)]),
+    name="live widths",
+    switch_interval_ms=1,
+    pool_size=2,
+)
+
+
+# -- 10. scheduler texts fit the space they are drawn in --------------------------------------------------
+
+
+class _TextChecker:
+    """Wraps ``QPainter.drawText`` while installed: notes every text the scheduler view draws beyond its room.
+
+    A text is cut when it needs more than the rectangle it is drawn in, runs past the view's right edge,
+    or past the clip of the band it belongs to.
+    """
+
+    def __init__(self) -> None:
+        self.cut: dict[str, str] = {}
+        self._orig = QPainter.drawText
+
+    def __call__(self, painter: QPainter, *args) -> None:
+        self._orig(painter, *args)
+        device = painter.device()
+        if not isinstance(device, SchedulerView):
+            return
+        fm = QFontMetricsF(painter.font())
+        right = device.width() - 2
+        clip = painter.clipBoundingRect() if painter.hasClipping() else QRectF(device.rect())
+        if len(args) >= 2 and isinstance(args[0], (QRectF, QRect)) and isinstance(args[-1], str):
+            rect, text = QRectF(args[0]), args[-1]
+            flags = int(args[1]) if len(args) == 3 else 0
+            if not text.strip():
+                return
+            need = fm.boundingRect(rect, flags, text)
+            if need.width() > rect.width() + 0.5 or need.height() > rect.height() + 1.5:
+                self.cut.setdefault(
+                    text, f"needs {need.width():.0f}x{need.height():.0f} in {rect.width():.0f}x{rect.height():.0f}"
+                )
+            elif need.right() > right + 0.5 or need.bottom() > clip.bottom() + 1.5:
+                self.cut.setdefault(
+                    text, f"ends at {need.right():.0f},{need.bottom():.0f}; room to {right},{clip.bottom():.0f}"
+                )
+        elif len(args) == 2 and isinstance(args[0], (QPointF, QPoint)) and isinstance(args[1], str):
+            end = QPointF(args[0]).x() + fm.horizontalAdvance(args[1])
+            if end > right + 0.5:
+                self.cut.setdefault(args[1], f"ends at {end:.0f}; room to {right}")
+
+
+SCHEDULER_PRESETS = [("io-bound", "asyncio"), ("pool-starvation", "thread-pool"), ("convoy", "threads")]
+
+
+@pytest.mark.parametrize("size", [(1600, 900), (1024, 700)])
+def test_scheduler_texts_fit_live_in_replay_and_stopped(make_window, qapp, loop, monkeypatch, size):
+    window = make_window(*size)
+    checker = _TextChecker()
+    # A function, not the checker itself: only a function becomes a method, called with the painter.
+    monkeypatch.setattr(QPainter, "drawText", lambda painter, *args: checker(painter, *args))
+    seen: dict[str, dict[str, str]] = {}
+
+    async def scenario_runs() -> None:
+        for preset, model in SCHEDULER_PRESETS:
+            window.select_scenario(preset)
+            window.set_models([model])
+            task = asyncio.ensure_future(window.run_current())
+            while not task.done():
+                await asyncio.sleep(0.1)
+                window.scheduler.grab()  # live
+            traces = await task
+            end = traces[0].end_ns / 1e6
+            for fraction in (0.05, 0.3, 0.5, 0.8, 1.0):
+                window.set_replay_time(end * fraction)
+                window.scheduler.grab()  # replay
+            seen[preset], checker.cut = checker.cut, {}
+        # Stopped: a run cut short keeps what it has, and is described the same way.
+        window.select_scenario("mixed")
+        window.set_models(["thread-pool"])
+        task = asyncio.ensure_future(window.run_current())
+        await until(lambda: window.runner.live_trace() is not None and window.runner.live_trace().end_ns > 100e6)
+        window.stop_run()
+        traces = await task
+        for fraction in (0.2, 0.6, 1.0):
+            window.set_replay_time(traces[0].end_ns / 1e6 * fraction)
+            window.scheduler.grab()
+        seen["mixed, stopped"] = checker.cut
+
+    drive(loop, scenario_runs(), timeout=120)
+    cut = {preset: texts for preset, texts in seen.items() if texts}
+    assert cut == {}, cut
+
+
+# -- 10. the window shrinks back after a wide comparison --------------------------------------------------
+
+
+def test_the_window_shrinks_back_to_1024_px_after_a_wide_comparison(make_window, qapp, six_runs):
+    window = make_window(1600, 900)
+    traces, labels = six_runs
+    wide = [f"{label} · a long label, as a saved run may carry" for label in labels]
+    window.show_traces(traces[:2], wide[:2])
+    window.centre_tabs.setCurrentWidget(window.code_view)  # the programs side by side, with their labels
+    _settle(qapp)
+    window.centre_tabs.setCurrentIndex(0)
+    window.show_traces(traces[:1], labels[:1])
+    _settle(qapp)
+    assert window.minimumSizeHint().width() <= 1024
+    assert window.minimumSize().width() <= 1024
+    window.resize(1024, 700)
+    _settle(qapp)
+    assert window.width() == 1024

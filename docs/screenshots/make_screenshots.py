@@ -1,4 +1,5 @@
-"""Take the README's screenshots from the real app, offscreen: live, after, replay, compare and dark,
+"""Take the README's screenshots from the real app, offscreen: live, after, replay, compare, light and dark,
+at 1600x900 and 1024x700,
 and docs/how-it-measures.md's convoy hand-offs (``--gil`` takes only that one).
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUTDIR] [--gil]
@@ -80,6 +81,18 @@ async def shoot_gil_handoffs(w: MainWindow, out: Path) -> Path:
     return path
 
 
+async def shoot_live(w: MainWindow, path: Path, at_ms: float = 230.0) -> None:
+    """A thread pool serving requests, its queue, workers and the GIL, mid-run; the run is then finished."""
+    w.select_scenario("mixed")
+    w.set_models(["thread-pool"])
+    run = asyncio.ensure_future(w.run_current())
+    while not (w.runner.live_trace() and w.runner.live_trace().end_ns > at_ms * 1e6):
+        await asyncio.sleep(0.01)
+    await _settle(0.15)
+    w.grab().save(str(path))
+    await run
+
+
 async def _window() -> MainWindow:
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "shots.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
@@ -99,14 +112,7 @@ async def shoot(out: Path) -> None:
     w = await _window()
 
     # During a run: a thread pool serving requests, its queue, workers and the GIL, live.
-    w.select_scenario("mixed")
-    w.set_models(["thread-pool"])
-    run = asyncio.ensure_future(w.run_current())
-    while not (w.runner.live_trace() and w.runner.live_trace().end_ns > 230e6):
-        await asyncio.sleep(0.01)
-    await _settle(0.15)
-    w.grab().save(str(out / "window-live.png"))
-    await run
+    await shoot_live(w, out / "window-live.png")
 
     # After a run: sixteen slow calls through a pool of two.
     w.select_scenario("pool-starvation")
@@ -147,6 +153,7 @@ async def shoot(out: Path) -> None:
     w.set_replay_time(traces[0].end_ns / 1e6 * 0.3)
     await _settle()
     w.grab().save(str(out / "window-dark.png"))
+    await shoot_live(w, out / "window-live-dark.png")
 
     # A small screen, 1024x700, in a window opened at that size: the docks shrink and the summary
     # wraps; light, then dark.
@@ -157,6 +164,7 @@ async def shoot(out: Path) -> None:
     w.resize(*SMALL)
     w.show()
     await _settle()
+    await shoot_live(w, out / "window-small-live.png")
     w.select_scenario("pool-starvation")
     w.set_models(["thread-pool"])
     traces = await w.run_current()
@@ -166,6 +174,7 @@ async def shoot(out: Path) -> None:
     w.set_dark(True)
     await _settle()
     w.grab().save(str(out / "window-small-dark.png"))
+    await shoot_live(w, out / "window-small-live-dark.png")
     w.set_dark(False)
     w.close()
 
@@ -181,7 +190,21 @@ def main() -> int:
     names = (
         []
         if gil_only
-        else [f"window-{name}.png" for name in ("live", "after", "replay", "compare", "dark", "small", "small-dark")]
+        else [
+            f"window-{name}.png"
+            for name in (
+                "live",
+                "after",
+                "replay",
+                "compare",
+                "dark",
+                "live-dark",
+                "small-live",
+                "small",
+                "small-dark",
+                "small-live-dark",
+            )
+        ]
     )
     for name in [*names, "convoy-gil-handoffs.png"]:
         print(f"Wrote {out / name}")

@@ -46,6 +46,7 @@ from .._files import write_atomic
 from ..model import Trace
 from ..scenario import Scenario
 from ..viewmodel.code import CodeComparison, CodePane, compare_programs, run_program, single_program
+from .elided import ElidedLabel
 
 # -- colours --------------------------------------------------------------------------------
 
@@ -345,9 +346,9 @@ class ProgramPane(QWidget):
 
     def __init__(self, side: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(self)
+        # A run's label may be long: it ends in "…" rather than widening the pane (and the window).
+        self.title = ElidedLabel(self)
         self.title.setObjectName("codeTitle")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
         bold = self.title.font()
         bold.setBold(True)
         bold.setPointSizeF(bold.pointSizeF() + 1)
@@ -442,6 +443,11 @@ class CodeView(QWidget):
         self.left_run.setToolTip("The run whose program the left side shows")
         self.right_run = QComboBox(self)
         self.right_run.setToolTip("The run whose program the right side shows")
+        for combo in (self.left_run, self.right_run):
+            # Sized to a few characters, not to the longest label: a combo sized to its contents keeps
+            # that width once shown, and the window could not shrink again after a wide comparison.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         self.left_run.currentIndexChanged.connect(self._refresh)
         self.right_run.currentIndexChanged.connect(self._refresh)
         self.panes = [ProgramPane("left", self), ProgramPane("right", self)]

@@ -7,21 +7,31 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class ElidedLabel(QLabel):
-    """Shows as much of its text as fits, ending in "…"; :meth:`text` is the whole text, as is the tooltip."""
+    """Shows as much of its text as fits, ending in "…"; :meth:`text` is the whole text, as is the tooltip.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    ``always_tooltip=False`` sets the tooltip only while the text is cut, so that a parent's tooltip
+    (what a summary tile means, say) shows through while the whole text is on screen.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, always_tooltip: bool = True) -> None:
         super().__init__(parent)
         self._full = ""
+        self._always_tooltip = always_tooltip
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def setText(self, text: str) -> None:
         self._full = text
-        self.setToolTip(text)
+        if self._always_tooltip:
+            self.setToolTip(text)
         self._elide()
 
     def text(self) -> str:
         return self._full
+
+    def is_elided(self) -> bool:
+        """Whether the text on screen is cut short."""
+        return super().text() != self._full
 
     def minimumSizeHint(self) -> QSize:
         return QSize(1, super().minimumSizeHint().height())
@@ -32,7 +42,10 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 1))
-        super().setText(shown)
+        if shown != super().text():
+            super().setText(shown)
+        if not self._always_tooltip:
+            self.setToolTip(self._full if shown != self._full else "")
 
 
 __all__ = ["ElidedLabel"]

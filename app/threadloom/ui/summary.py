@@ -31,27 +31,50 @@ from ..viewmodel.text import (
     metric_ms,
     op_latency,
 )
+from .elided import ElidedLabel
 from .palette import state_color, theme
 
 #: The detail line of a tile that warns (a busy machine): the palette's orange, readable on light and dark.
 _WARNING_STYLE = "color: #E07020; font-weight: bold;"
 
 
+#: What each tile reserves room for while a run is live, by caption: its widest value and detail line at
+#: the figures of a usual run. Live, a tile is that wide whatever it shows, so the strip does not jitter as
+#: the figures change many times a second (a longer text ends in "…", whole in its tooltip). A finished
+#: run's tiles take the width of what they say: the strip lays out once when the run ends.
+_VALUE_SAMPLES = ("8,888 ms", "888.88 s")
+_LIVE_DETAILS: dict[str, tuple[str, ...]] = {
+    "Makespan": ("888 of 888 done so far", "run a scenario: Ctrl+R"),
+    "Latency p50 / p95 / p99": ("p95 8,888 ms · p99 8,888 ms",),
+    "Per op p50": ("when the run ends",),
+    "Ready, waiting to run": ("in a pool's queue: 8,888 ms",),
+    "CPU utilization": ("when the run ends",),
+    "Memory added / threads": ("when the run ends",),
+    "Context switches": ("88,888 segments, 88,888/s",),
+}
+
+
 class _Tile(QFrame):
-    """One metric: a small caption above a large value, with a detail line."""
+    """One metric: a small caption above a large value, with a detail line; live, at a width that does not change."""
+
+    _MARGIN = 11
 
     def __init__(self, caption: str, tooltip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("summaryTile")
         self.setToolTip(tooltip)
+        self._live_details = _LIVE_DETAILS.get(caption, ())
+        self._reserving = True  # live (or about to be): the width reserved for live figures, not the text's
         self.caption = QLabel(caption.upper(), self)
         self.caption.setObjectName("tileCaption")
-        self.value = QLabel("-", self)
+        # Elided labels: a text wider than the room reserved is cut, rather than widening the tile.
+        self.value = ElidedLabel(self, always_tooltip=False)
         self.value.setObjectName("tileValue")
-        self.detail = QLabel("", self)
+        self.value.setText("-")
+        self.detail = ElidedLabel(self, always_tooltip=False)
         self.detail.setObjectName("tileDetail")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setContentsMargins(self._MARGIN, 8, self._MARGIN, 8)
         layout.setSpacing(1)
         layout.addWidget(self.caption)
         layout.addWidget(self.value)
@@ -61,7 +84,34 @@ class _Tile(QFrame):
     def set(self, value: str, detail: str = "", warn: bool = False) -> None:
         self.value.setText(value)
         self.detail.setText(detail)
-        self.detail.setStyleSheet(_WARNING_STYLE if warn else "")
+        style = _WARNING_STYLE if warn else ""
+        if self.detail.styleSheet() != style:  # a style sheet change re-polishes the label: only when it changes
+            self.detail.setStyleSheet(style)
+
+    def reserve(self, reserving: bool) -> None:
+        """Live: keep the width reserved for live figures. Finished: be as wide as the texts shown."""
+        if reserving != self._reserving:
+            self._reserving = reserving
+            self.updateGeometry()
+
+    def _width(self) -> int:
+        for label in (self.caption, self.value, self.detail):
+            label.ensurePolished()  # the fonts come from the style sheet
+        value_fm, detail_fm = self.value.fontMetrics(), self.detail.fontMetrics()
+        widths = [self.caption.sizeHint().width()]
+        widths += [value_fm.horizontalAdvance(text) for text in _VALUE_SAMPLES]
+        if self._reserving:
+            widths += [detail_fm.horizontalAdvance(text) for text in self._live_details]
+        else:
+            widths += [value_fm.horizontalAdvance(self.value.text()), detail_fm.horizontalAdvance(self.detail.text())]
+        # A few pixels of slack: eliding measures a text a little wider than its advance, and the frame takes one.
+        return max(widths) + 2 * self._MARGIN + 2 * self.frameWidth() + 6
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._width(), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._width(), super().minimumSizeHint().height())
 
 
 class StateBar(QWidget):
@@ -87,10 +137,34 @@ class StateBar(QWidget):
             if total > 0
         ]
         self.setToolTip("Time the tasks spent in each state, added over all tasks:\n" + "\n".join(lines))
+        self.updateGeometry()  # the legend may take another line
         self.update()
 
+    def _legend_lines(self, width: float) -> int:
+        """How many lines the legend under the bar takes at ``width`` (the same flow as paintEvent's)."""
+        f = QFont(self.font())
+        f.setPointSizeF(8.5)
+        fm = QFontMetrics(f)
+        right = width - 12
+        x, lines = 12.0, 1
+        for state, value in self._state_ms.items():
+            if value <= 0:
+                continue
+            w = 14 + fm.horizontalAdvance(f"{state} {metric_ms(value)}") + 12
+            if x + w > right and x > 12:
+                x, lines = 12.0, lines + 1
+            x += w
+        return lines
+
     def sizeHint(self) -> QSize:
-        return QSize(320, 70)
+        # As tall as the legend needs at the width the bar has: a second line is not cut off.
+        extra = 15 * (self._legend_lines(self.width()) - 1) if self.width() > 0 else 0
+        return QSize(320, 70 + extra)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._legend_lines(event.size().width()) != self._legend_lines(event.oldSize().width()):
+            self.updateGeometry()  # the strip lays out again, with room for the legend's lines
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
@@ -245,6 +319,7 @@ class SummaryStrip(QWidget):
     def clear(self) -> None:
         self.metrics = None
         for tile in self.tiles():
+            tile.reserve(True)  # a run starts: the widths its live figures take, from the first frame on
             tile.set("-", "")
         self.makespan.set("-", "run a scenario: Ctrl+R")
         self.states.set_state_ms({})
@@ -252,17 +327,20 @@ class SummaryStrip(QWidget):
     def show_live(self, trace: Trace, elapsed_s: float) -> None:
         """Cheap figures while a run is live (vectorised, a few ms); the full metrics come when it ends."""
         live = live_metrics(trace, elapsed_s)
-        self.makespan.set(metric_ms(live.elapsed_ms), f"so far · {live.tasks_done} of {live.task_count} tasks done")
+        # Short lines: each fits the width its tile keeps while live (see _LIVE_DETAILS).
+        self.makespan.set(metric_ms(live.elapsed_ms), f"{live.tasks_done} of {live.task_count} done so far")
         lat = live.latency_ms
         if lat is not None:
-            self.latency.set(metric_ms(lat.p50), f"p95 {metric_ms(lat.p95)} · p99 {metric_ms(lat.p99)} (done so far)")
+            self.latency.set(metric_ms(lat.p50), f"p95 {metric_ms(lat.p95)} · p99 {metric_ms(lat.p99)}")
         self.waiting.set(metric_ms(live.ready_ms), f"in a pool's queue: {metric_ms(live.queued_ms)}")
         for tile in (self.ops, self.cpu, self.memory, self.switches):
             tile.set("…", "when the run ends")
-        self.switches.set("…", f"{count(live.segments)} segments so far ({live.segments_per_s:,.0f}/s)")
+        self.switches.set("…", f"{count(live.segments)} segments, {live.segments_per_s:,.0f}/s")
 
     def show_metrics(self, m: RunMetrics) -> None:
         self.metrics = m
+        for tile in self.tiles():
+            tile.reserve(False)
         self.makespan.set(metric_ms(m.makespan_ms), "complete" if m.complete else "incomplete: stopped or failed")
         lat = m.latency_ms
         self.latency.set(metric_ms(lat.p50), f"p95 {metric_ms(lat.p95)} · p99 {metric_ms(lat.p99)}")

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -151,7 +151,11 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 12)
+        self._controls_scroll = scroll
+        self._fit_controls_scroll()
+        # The panel's fonts come from the style sheet applied after it was built, and interpreters found
+        # later add rows: its minimum is followed, or the panel would be wider than the dock and cut.
+        self.controls.installEventFilter(self)
         panel = QWidget(self)
         pl = QVBoxLayout(panel)
         pl.setContentsMargins(0, 0, 0, 0)
@@ -170,6 +174,10 @@ class MainWindow(QMainWindow):
         self._scheduler = SchedulerView(self)
         self.scheduler_run = QComboBox(self)
         self.scheduler_run.setToolTip("Which run of the comparison the scheduler view shows")
+        # A few characters wide, not as wide as the longest label: sized to its contents it would widen the
+        # dock with a comparison's long labels and keep that width, and the window could not shrink again.
+        self.scheduler_run.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scheduler_run.setMinimumContentsLength(14)
         self.scheduler_run.currentIndexChanged.connect(self._on_scheduler_run)
         hint = QLabel("Scrub or play the replay; click the timeline to jump.", self)
         hint.setObjectName("dockHint")
@@ -417,6 +425,18 @@ class MainWindow(QMainWindow):
         self.menus.set_dark(dark)
         self.set_status(self.status_message(), error=self._status.styleSheet() != "")
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.controls and event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.StyleChange):
+            self._fit_controls_scroll()
+        return super().eventFilter(watched, event)
+
+    def _fit_controls_scroll(self) -> None:
+        """The Run panel's scroll area is as wide as the panel's minimum and a vertical scroll bar."""
+        bar = max(12, self._controls_scroll.verticalScrollBar().sizeHint().width())
+        need = self.controls.minimumSizeHint().width() + bar
+        if need != self._controls_scroll.minimumWidth():
+            self._controls_scroll.setMinimumWidth(need)
+
     # -- help and file actions --------------------------------------------------------
     def show_shortcuts(self) -> None:
         show_shortcuts(self)
@@ -523,6 +543,11 @@ class MainWindow(QMainWindow):
             current = self.scheduler_run.currentIndex()
             self.scheduler_run.clear()
             self.scheduler_run.addItems(self._labels)
+            for i, label in enumerate(self._labels):
+                self.scheduler_run.setItemData(i, label, Qt.ItemDataRole.ToolTipRole)  # a cut label, whole
+            # The list that drops down shows the labels whole, however narrow the box.
+            view = self.scheduler_run.view()
+            view.setMinimumWidth(view.sizeHintForColumn(0) + 24 if self._labels else 0)
             self.scheduler_run.setCurrentIndex(min(max(current, 0), len(self._labels) - 1))
         self.scheduler_run.setVisible(len(self._labels) > 1)
         self._on_scheduler_run(self.scheduler_run.currentIndex())

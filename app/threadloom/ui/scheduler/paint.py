@@ -17,6 +17,23 @@ _GIL_INK = QColor("#2B2100")
 _LIGHT_TEXT = ("ready", "queued", "running", "native", "blocked")
 
 
+def wrap_lines(text: str, fm: QFontMetricsF, width: float, sep: str = " ") -> list[str]:
+    """``text`` broken into lines no wider than ``width`` where it has ``sep`` (and at its newlines); a
+    piece wider than a line is left whole on a line of its own."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for piece in paragraph.split(sep):
+            candidate = f"{line}{sep}{piece}" if line else piece
+            if line and fm.horizontalAdvance(candidate) > width:
+                lines.append(line)
+                line = piece
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
+
+
 @dataclass
 class Card:
     rect: QRectF
@@ -39,6 +56,8 @@ class Canvas:
         self.dark = dark
         self.base_font = base_font
         self.token_anchor = token_anchor
+        #: Texts this pass had to cut to their room, with where they are: the view shows them whole as tooltips.
+        self.cut: list[tuple[QRectF, str]] = []
 
     @property
     def theme(self):
@@ -52,6 +71,59 @@ class Canvas:
 
     def color(self, state: str) -> QColor:
         return state_color(state, self.dark)
+
+    # text that fits -------------------------------------------------------
+    def fitted_text(
+        self, rect: QRectF, flags: Qt.AlignmentFlag, text: str, size: float, bold: bool = False, min_size: float = 0
+    ) -> None:
+        """One line in ``rect``: the font shrinks (down to ``min_size``) until the text fits, else it is
+        elided; a cut text is noted in :attr:`cut`, for its tooltip. The painter's pen is kept."""
+        font = self.font(size, bold)
+        fm = QFontMetricsF(font)
+        while fm.horizontalAdvance(text) > rect.width() and size - 0.5 >= min_size > 0:
+            size -= 0.5
+            font = self.font(size, bold)
+            fm = QFontMetricsF(font)
+        # A pixel of slack: an advance that just fits may still ink a fraction past the edge.
+        shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(rect.width() - 1, 1))
+        if shown != text:
+            self.cut.append((QRectF(rect), text))
+        self.p.setFont(font)
+        self.p.drawText(rect, flags, shown)
+
+    def wrapped_text(self, rect: QRectF, text: str, font: QFont, sep: str = " ", max_lines: int = 0) -> float:
+        """``text`` wrapped at ``sep`` into ``rect``'s width, as many lines as its height (and ``max_lines``)
+        holds; the last line drawn ends in "…" when more did not fit (noted in :attr:`cut`). Returns the
+        height used. The painter's pen is kept."""
+        fm = QFontMetricsF(font)
+        lines = wrap_lines(text, fm, rect.width() - 1, sep)
+        line_h = fm.height()
+        room = int((rect.height() + 0.5) // line_h)
+        if max_lines:
+            room = min(room, max_lines)
+        if len(lines) > room:
+            if room <= 0:
+                self.cut.append((QRectF(rect), text))
+                return 0.0
+            rest = sep.join(lines[room - 1 :])
+            lines = [*lines[: room - 1], fm.elidedText(rest, Qt.TextElideMode.ElideRight, max(rect.width() - 1, 1))]
+            self.cut.append((QRectF(rect), text))
+        whole = [fm.elidedText(line, Qt.TextElideMode.ElideRight, max(rect.width() - 1, 1)) for line in lines]
+        if whole != lines and (not self.cut or self.cut[-1][1] != text):
+            self.cut.append((QRectF(rect), text))  # a word wider than the line
+        lines = whole
+        self.p.setFont(font)
+        y = rect.top()
+        for line in lines:
+            self.p.drawText(QRectF(rect.left(), y, rect.width(), line_h), Qt.AlignmentFlag.AlignLeft, line)
+            y += line_h
+        return y - rect.top()
+
+    def wrapped_height(self, text: str, font: QFont, width: float, sep: str = " ", max_lines: int = 0) -> float:
+        """The height :meth:`wrapped_text` needs for ``text`` at ``width``."""
+        fm = QFontMetricsF(font)
+        n = len(wrap_lines(text, fm, width - 1, sep))
+        return fm.height() * (min(n, max_lines) if max_lines else n)
 
     # cards ---------------------------------------------------------------
     def card(self, card: Card, highlight_ready: bool = True) -> None:

@@ -33,13 +33,23 @@ def paint_gil(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
     workers = snap.gil_sharing_workers()
     h = 50.0 if len(workers) <= 4 else 44.0
     cols, rows_fit, width = _grid(r, len(workers), 150, h)
+    # Room for one card only (a narrow, short panel): the card a person should look at, with a narrow
+    # "+N" box beside it, rather than a "+N more" box where the card would be.
+    single = cols * rows_fit == 1 and len(workers) > 1
     # Too many to draw: keep the ones a person should look at.
-    shown, hidden = narrate.crowded(workers, cols * rows_fit)
+    if single:
+        # The one card a person should look at; crowded() keeps capacity - 1, so it is asked for two of a list
+        # in which each worker appears twice (two workers would otherwise both be kept).
+        shown, hidden = narrate.crowded([*workers, *workers], 2)[0], len(workers) - 1
+    else:
+        shown, hidden = narrate.crowded(workers, cols * rows_fit)
     holder = snap.gil_holder
     cards = []
     for i, w in enumerate(shown):
         row, col = divmod(i, cols)
         rect = QRectF(r.left() + col * (width + 8), r.top() + row * (h + 8), width, h)
+        if single:
+            rect.setWidth(r.width() - 80)
         cards.append(Card.of(rect, narrate.gil_card(snap, w, holder)))
     for card in cards:
         cv.card(card)
@@ -50,13 +60,16 @@ def paint_gil(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
         i = len(shown)
         row, col = divmod(i, cols)
         rect = QRectF(r.left() + col * (width + 8), r.top() + row * (h + 8), width, h)
+        text = narrate.more_cards(hidden)
+        if single:
+            rect = QRectF(r.right() - 72, r.top(), 72, h)
+            text = f"+{hidden} more"
         th = cv.theme
         p.setPen(QPen(QColor(th.grid), 1, Qt.PenStyle.DashLine))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(rect, 7, 7)
         p.setPen(QColor(th.muted))
-        p.setFont(cv.font(9))
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, narrate.more_cards(hidden))
+        cv.fitted_text(rect.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignCenter, text, 9, False, 7.5)
         used = max(used, rect.bottom() - r.top())
     _paint_ready_arrows(cv, snap, cards)
     return used
@@ -98,8 +111,7 @@ def paint_queue(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
         cv.chips(inner, [t.label for t in queued], "queued", rows)
     else:
         p.setPen(QColor(th.muted))
-        p.setFont(cv.font(9))
-        p.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, narrate.QUEUE_EMPTY)
+        cv.fitted_text(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, narrate.QUEUE_EMPTY, 9)
     # The arrow says where queued tasks go: to the first free worker.
     p.setPen(QPen(QColor(th.muted), 2))
     ax = pipe.right() - 22
@@ -107,6 +119,11 @@ def paint_queue(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
     p.drawLine(QPointF(ax + 8, pipe.center().y()), QPointF(ax + 2, pipe.center().y() - 5))
     p.drawLine(QPointF(ax + 8, pipe.center().y()), QPointF(ax + 2, pipe.center().y() + 5))
     return pipe.height()
+
+
+def _chip_rows(room: float) -> int:
+    """Rows of chips (20 px and a 5 px gap each) that fit ``room``: two at most, one at least."""
+    return max(1, min(2, int((room + 5) // 25)))
 
 
 def paint_loop(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
@@ -138,43 +155,51 @@ def paint_loop(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
     p.setBrush(color)
     p.drawPath(head)
     p.setPen(QColor(th.foreground))
-    p.setFont(cv.font(8, True))
-    p.drawText(QRectF(ring.left(), ring.top() + d * 0.22, d, 16), Qt.AlignmentFlag.AlignCenter, ring_text.what)
-    p.setFont(cv.font(10, True))
-    fm = QFontMetricsF(p.font())
-    p.drawText(
-        QRectF(ring.left() + 6, ring.center().y() - 10, d - 12, 20),
-        Qt.AlignmentFlag.AlignCenter,
-        fm.elidedText(ring_text.who, Qt.TextElideMode.ElideRight, d - 16),
-    )
+    # Inside the ring, whose size follows the band's: the words shrink with it, then end in "…".
+    inside = Qt.AlignmentFlag.AlignCenter
+    cv.fitted_text(QRectF(ring.left() + 4, ring.top() + d * 0.22, d - 8, 16), inside, ring_text.what, 8, True, 6.5)
+    cv.fitted_text(QRectF(ring.left() + 6, ring.center().y() - 10, d - 12, 20), inside, ring_text.who, 10, True, 8)
     if ring_text.note:
-        p.setFont(cv.font(8))
-        p.drawText(QRectF(ring.left(), ring.center().y() + 10, d, 16), Qt.AlignmentFlag.AlignCenter, ring_text.note)
-    # Right of the ring: who is next (ready) and who waits on the outside world (io).
+        cv.fitted_text(
+            QRectF(ring.left() + 6, ring.center().y() + 10, d - 12, 16), inside, ring_text.note, 8, False, 6.5
+        )
+    # Right of the ring: who is next (ready) and who waits on the outside world (io). A heading too long
+    # for the column wraps onto a second line, its count included.
     x = ring.right() + 16
     col = QRectF(x, r.top(), r.right() - x, r.height())
-    p.setFont(cv.font(8.5, True))
+    heading = cv.font(8.5, True)
     p.setPen(QColor(th.foreground))
-    p.drawText(
-        QRectF(col.left(), col.top(), col.width(), 16), Qt.AlignmentFlag.AlignLeft, narrate.loop_ready_heading(snap)
+    y1 = (
+        col.top()
+        + cv.wrapped_text(
+            QRectF(col.left(), col.top(), col.width(), 34), narrate.loop_ready_heading(snap), heading, max_lines=2
+        )
+        + 2
     )
     h1 = cv.chips(
-        QRectF(col.left(), col.top() + 18, col.width(), 60),
+        QRectF(col.left(), y1, col.width(), 60),
         [t.label for t in loop.ready],
         "ready",
-        2,
+        _chip_rows(r.bottom() - y1 - 40),  # room left for the waiting list's heading and a row of chips
         frozen=bool(loop.blocked),
     )
     if not loop.ready:
-        h1 = cv.none(QRectF(col.left(), col.top() + 18, col.width(), 20))
-    y2 = col.top() + 18 + h1 + 8
-    p.setFont(cv.font(8.5, True))
+        h1 = cv.none(QRectF(col.left(), y1, col.width(), 20))
+    y2 = y1 + h1 + 8
     p.setPen(QColor(th.foreground))
-    p.drawText(QRectF(col.left(), y2, col.width(), 16), Qt.AlignmentFlag.AlignLeft, narrate.loop_waiting_heading(snap))
-    h2 = cv.chips(QRectF(col.left(), y2 + 18, col.width(), 60), [t.label for t in loop.waiting], "io", 2)
+    y3 = (
+        y2
+        + cv.wrapped_text(
+            QRectF(col.left(), y2, col.width(), 34), narrate.loop_waiting_heading(snap), heading, max_lines=2
+        )
+        + 2
+    )
+    h2 = cv.chips(
+        QRectF(col.left(), y3, col.width(), 60), [t.label for t in loop.waiting], "io", _chip_rows(r.bottom() - y3)
+    )
     if not loop.waiting:
-        h2 = cv.none(QRectF(col.left(), y2 + 18, col.width(), 20))
-    return max(d + 4, y2 + 18 + h2 - r.top())
+        h2 = cv.none(QRectF(col.left(), y3, col.width(), 20))
+    return max(d + 4, y3 + h2 - r.top())
 
 
 def paint_cores(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
@@ -193,9 +218,9 @@ def paint_cores(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
         p.setBrush(QColor(th.band))
         p.drawRoundedRect(core, 8, 8)
         p.setPen(QColor(th.muted))
-        p.setFont(cv.font(7.5, True))
-        p.drawText(
-            core.adjusted(8, 3, -8, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, narrate.core_label(i)
+        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        cv.fitted_text(
+            QRectF(core.left() + 8, core.top() + 3, core.width() - 16, 14), top_left, narrate.core_label(i), 7.5, True
         )
         if i < len(on_core):
             card = Card.of(core.adjusted(5, 16, -5, -5), narrate.process_card(on_core[i]))
@@ -205,10 +230,11 @@ def paint_cores(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
     y = r.top() + h + 8
     if off_core:
         labels = [narrate.off_core_label(w) for w in off_core]
-        p.setFont(cv.font(8.5, True))
         p.setPen(QColor(th.foreground))
-        p.drawText(QRectF(r.left(), y, r.width(), 16), Qt.AlignmentFlag.AlignLeft, narrate.OFF_CORE)
-        hh = cv.chips(QRectF(r.left() + 60, y - 2, r.width() - 60, 50), labels, "idle", 2)
+        # The chips start after the heading, however long its words are.
+        label_w = min(QFontMetricsF(cv.font(8.5, True)).horizontalAdvance(narrate.OFF_CORE) + 8, r.width() * 0.4)
+        cv.fitted_text(QRectF(r.left(), y, label_w - 4, 16), Qt.AlignmentFlag.AlignLeft, narrate.OFF_CORE, 8.5, True)
+        hh = cv.chips(QRectF(r.left() + label_w, y - 2, r.width() - label_w, 50), labels, "idle", 2)
         y += max(16.0, hh)
     return y - r.top()
 
@@ -255,8 +281,16 @@ def paint_history(cv: Canvas, snap: Snapshot, index: TraceIndex, r: QRectF) -> f
         p.drawLine(QPointF(x, y - 2), QPointF(x, y + 2))
         k += 1
     left, right, middle = narrate.history_scale(snap)
-    p.setFont(cv.font(7.5))
-    p.drawText(QRectF(bar_x, y + 2, bar_w, 12), Qt.AlignmentFlag.AlignLeft, left)
-    p.drawText(QRectF(bar_x, y + 2, bar_w, 12), Qt.AlignmentFlag.AlignRight, right)
-    p.drawText(QRectF(bar_x, y + 2, bar_w, 12), Qt.AlignmentFlag.AlignHCenter, middle)
-    return y + 14 - r.top()
+    font = cv.font(7.5)
+    fm = QFontMetricsF(font)
+    line_h = max(12.0, fm.height())
+    p.setFont(font)
+    p.drawText(QRectF(bar_x, y + 2, bar_w, line_h), Qt.AlignmentFlag.AlignLeft, left)
+    p.drawText(QRectF(bar_x, y + 2, bar_w, line_h), Qt.AlignmentFlag.AlignRight, right)
+    # The middle words go between the two ends where they fit, else on a line of their own below them.
+    ends = fm.horizontalAdvance(left) + fm.horizontalAdvance(right) + 16
+    if ends + fm.horizontalAdvance(middle) <= bar_w:
+        p.drawText(QRectF(bar_x, y + 2, bar_w, line_h), Qt.AlignmentFlag.AlignHCenter, middle)
+        return y + 2 + line_h - r.top()
+    cv.fitted_text(QRectF(bar_x, y + 2 + line_h, bar_w, line_h), Qt.AlignmentFlag.AlignHCenter, middle, 7.5)
+    return y + 2 + 2 * line_h - r.top()
