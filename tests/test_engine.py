@@ -7,11 +7,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
-from threadloom.engine import ProbeSession, RunRequest, RunResult
+from threadloom.engine import ProbeSession, RunRequest, RunResult, run_blocking
 from threadloom.errors import ProbeError, WireFormatError
 from threadloom.model import Trace, compute_metrics
 from threadloom.wire import STATE_CODES, TASK_DONE, VERSION, encode_events, encode_json, magic_line
@@ -178,3 +179,45 @@ steps = [{ cpu = 3 }, { native = 3 }, { io = 3 }, { net = 2 }, { block = 3 }, { 
         used = {STATE_CODES[s] for s in ("running", "io")}
         assert used <= set(trace.segments().state.tolist()), model
         json.dumps(metrics.to_json())
+
+
+FLOOD = """
+name = "flood"
+[[groups]]
+name = "tick"
+count = 300
+repeat = 300
+steps = [{ io = 0.01 }]
+"""
+
+
+@pytest.mark.physics
+def test_a_flood_of_coroutine_waits_reaches_the_parent_as_it_happens():
+    """An event loop that drops and retakes the GIL every few microseconds starved the probe's flusher
+    (CPython hands the GIL over only to a waiter that timed out); events then arrived up to 2 s late.
+    The loop's own waits ship the buffer when the flusher is late, so a live view trails by milliseconds."""
+    from threadloom.engine import session as session_module
+
+    from .test_physics import holds_within_attempts
+
+    ages: list[float] = []
+    feed = session_module.FrameDecoder.feed
+
+    def timed_feed(self, chunk):
+        frames = feed(self, chunk)
+        received = time.monotonic_ns()
+        ages.extend((received - int(f.events[:, 0].max())) / 1e6 for f in frames if isinstance(f, EventsFrame))
+        return frames
+
+    def measure():
+        ages.clear()
+        session_module.FrameDecoder.feed = timed_feed
+        try:
+            trace = run_blocking(RunRequest(scenario(FLOOD), "asyncio"))
+        finally:
+            session_module.FrameDecoder.feed = feed
+        assert trace.complete and len(ages) > 10, len(ages)
+        p95 = float(np.percentile(ages, 95))
+        assert p95 < 100, f"events reached the parent {p95:.0f} ms after they happened (p95)"
+
+    holds_within_attempts(measure)

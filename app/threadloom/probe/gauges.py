@@ -28,8 +28,8 @@ class MemoryGauge:
     :meth:`start` takes the baseline and, where Linux allows it, resets the
     kernel's high-water mark (``VmHWM``, via ``/proc/self/clear_refs``), so the
     peak read at :meth:`finish` is exact. :meth:`sample` (called by the
-    recorder's flusher every 50 ms) keeps a sampled peak too, for kernels that
-    refuse the reset. Without ``/proc``, the peak is ``getrusage``'s
+    recorder's flusher every few tens of ms) keeps a sampled peak, only on kernels
+    that refuse the reset. Without ``/proc``, the peak is ``getrusage``'s
     ``ru_maxrss`` and there is no baseline.
     """
 
@@ -66,7 +66,9 @@ class MemoryGauge:
             self.source = "vmhwm" if self._hwm_reset else "statm"
 
     def sample(self) -> None:
-        if self.baseline is None:
+        # Where the kernel took the VmHWM reset, the peak at the end is exact: a sample would only cost
+        # the flusher a read, and winning the GIL back after it (see recorder.py).
+        if self.baseline is None or self._hwm_reset:
             return
         rss = self.rss()
         if rss is not None and rss > self._sampled:

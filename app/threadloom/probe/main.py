@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import select
 import subprocess
 import sys
 import sysconfig
@@ -36,7 +37,9 @@ class ProbeRun:
         self._out_lock = threading.Lock()
         #: The probe's own resident memory; the recorder's flusher samples it.
         self.memory = MemoryGauge()
-        self.recorder = Recorder(self.write, memory=self.memory)
+        self._fd = out.fileno()
+        self._unsent = bytearray()
+        self.recorder = Recorder(self.write, memory=self.memory, eager=_nonblocking(self._fd))
         self.model = MODELS[config["model"]]
         self.spec = self.model.SPEC
         cpu_count = os.cpu_count() or 1
@@ -56,10 +59,23 @@ class ProbeRun:
         self._cpu_at_end = None
         self._closing: list = []
 
-    def write(self, frame: bytes) -> None:
+    def write(self, frame: bytes, block: bool = True) -> None:
+        """Send ``frame`` after whatever is still unsent, in as few system calls as the pipe allows.
+
+        With ``block=False`` (a run's thread shipping, see recorder.py) it sends
+        what the pipe takes now and keeps the rest for the next write. Each call
+        that blocks gives the GIL up, and winning it back is what costs.
+        """
         with self._out_lock:
-            self._out.write(frame)
-            self._out.flush()
+            unsent = self._unsent
+            unsent += frame
+            while unsent:
+                try:
+                    del unsent[: os.write(self._fd, unsent)]
+                except BlockingIOError:
+                    if not block:
+                        return
+                    select.select([], [self._fd], [], 1.0)
 
     def raise_worker_errors(self) -> None:
         if self.worker_errors:
@@ -204,6 +220,27 @@ def _gil_enabled() -> bool:
     return bool(check()) if check is not None else True
 
 
+def _nonblocking(fd: int) -> bool:
+    """Make the wire's writes non-blocking (:meth:`ProbeRun.write` waits itself); False where it cannot be."""
+    try:
+        os.set_blocking(fd, False)
+        return True
+    except (OSError, AttributeError, ValueError):
+        return False
+
+
+def _wire_out():
+    """The wire, on a descriptor of its own; fd 1 (and so ``print``, and every child's stdout) goes to stderr.
+
+    A stray byte on the wire corrupts the run: a library that prints, a pool
+    worker or a cluster's daemon that inherited fd 1. The copy is not inherited.
+    """
+    sys.stdout.flush()
+    wire = os.dup(1)
+    os.dup2(2, 1)
+    return os.fdopen(wire, "wb")
+
+
 def main() -> None:
     line = sys.stdin.buffer.readline()
     try:
@@ -214,7 +251,7 @@ def main() -> None:
         sys.exit(EXIT_BAD_CONFIG)
     watch_stdin()
     raise_fd_limit()
-    out = sys.stdout.buffer
+    out = _wire_out()
     widen_pipe(out)  # a busy parent reads once a turn: room for a whole flush between reads
     run = ProbeRun(config, out)
     run.write(magic_line())

@@ -174,11 +174,23 @@ class StepContext:
         return sock
 
     def resumed(self, task: int, worker: int, woke: int) -> int:
-        """Record the return to running after a wait that ended at ``woke``; return the moment it ran."""
+        """Record the return to running after a wait that ended at ``woke``; return the moment it ran.
+
+        Also where the run's own threads ship the recorder's buffer when it is due (see recorder.py).
+        """
         t = now()
         if t - woke > self.gap_ns:
             self.emit((woke, task, worker, READY))
         self.emit((t, task, worker, RUNNING))
+        rec = self.rec
+        if t - rec.last_ship > rec.due_after_ns:
+            rec.ship_due()
+            # Writing gave the GIL up: time spent winning it back is this task's, waiting, not running.
+            back = now()
+            if back - t > self.gap_ns:
+                self.emit((t, task, worker, READY))
+                self.emit((back, task, worker, RUNNING))
+                t = back
         return t
 
 

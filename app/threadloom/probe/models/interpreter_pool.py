@@ -23,15 +23,14 @@ result, once the worker's frames are on the stream.
 
 from __future__ import annotations
 
-import os
 import queue
 import sys
 import time
 from concurrent.futures import as_completed
 
-from threadloom.wire import TASK_DONE, WORKER_INTERPRETER, encode_events, encode_json
+from threadloom.wire import TASK_DONE, WORKER_INTERPRETER
 
-from ..recorder import MAX_FRAME_EVENTS
+from ..recorder import CallRecorder
 from ..transfer import data_kb, pack_argument, pack_result, unpack_argument, unpack_result
 from ..workload import QUEUED, Calibration, StepContext, now, run_task
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
@@ -130,37 +129,6 @@ def _warm_up(pool, size: int) -> None:
 # -- inside a worker interpreter ----------------------------------------------
 
 
-class _CallRecorder:
-    """The part of :class:`..recorder.Recorder` a step uses, buffering one call's events as wire frames."""
-
-    def __init__(self, worker_id: int, name: str) -> None:
-        self._buf: list = []
-        self.emit = self._buf.extend
-        self._id = worker_id
-        self._name = name
-
-    def worker(self, kind: str) -> int:
-        return self._id
-
-    def flush(self) -> None:
-        pass  # frames() ships everything when the call ends
-
-    def frames(self) -> bytes:
-        """This worker's record, then what the call recorded, as wire frames; empties the buffer.
-
-        The record comes with every call: the probe writes calls in submission
-        order, which need not be the order this interpreter ran them in.
-        """
-        buf = self._buf
-        n = len(buf) - len(buf) % 4
-        record = {"type": "worker", "id": self._id, "kind": WORKER_INTERPRETER, "name": self._name, "pid": os.getpid()}
-        out = [encode_json(record)]
-        for start in range(0, n, MAX_FRAME_EVENTS * 4):
-            out.append(encode_events(buf[start : min(n, start + MAX_FRAME_EVENTS * 4)]))
-        del buf[:n]
-        return b"".join(out)
-
-
 class _QueueLock:
     """The scenario's lock across interpreters: a one-slot queue's token, which is when it was last released.
 
@@ -201,7 +169,7 @@ def _init_interpreter(config: dict) -> None:
     number = interpreters.get_current().id
     _worker_id = INTERPRETER_BASE + number
     sys.setswitchinterval(config["switch_interval_s"])
-    _recorder = _CallRecorder(_worker_id, "interpreter %d" % number)
+    _recorder = CallRecorder(_worker_id, WORKER_INTERPRETER, "interpreter %d" % number)
     _ctx = StepContext(
         _recorder, Calibration(**config["calibration"]), config["gap_ns"], config["peer_port"], config["recording"]
     )
@@ -231,4 +199,4 @@ def _run_in_interpreter(task: dict, argument: bytes, packed_at: int, lock):
             run_task(ctx, task, WORKER_INTERPRETER)
     finally:
         _free_since = now()
-    return _recorder.frames(), ctx.take_ops(), result
+    return _recorder.frames()[0], ctx.take_ops(), result

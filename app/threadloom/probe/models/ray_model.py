@@ -6,7 +6,7 @@ CPUs, in the run's temporary folder; with one (``config["address"]``, from
 one CPU each of whatever the cluster has. Ray is imported inside :func:`run`.
 
 How the events come home: a Ray worker has no pipe to the parent, so each
-remote call records into a buffer of its own (:class:`_CallRecorder`) and
+remote call records into a buffer of its own (:class:`..recorder.CallRecorder`) and
 returns the encoded wire frames with its result; the probe writes them to the
 stream before anything else of that task, then, for a task with ``data``
 steps, unpickles the result and records the ``done`` itself, after them.
@@ -41,11 +41,11 @@ import tempfile
 import threading
 import time
 
-from threadloom.wire import TASK_DONE, WORKER_RAY, encode_events, encode_json
+from threadloom.wire import TASK_DONE, WORKER_RAY
 
 from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
-from ..recorder import MAX_FRAME_EVENTS
+from ..recorder import CallRecorder
 from ..transfer import data_kb, pack_argument, pack_result, unpack_argument, unpack_result
 from ..workload import QUEUED, Calibration, StepContext, now, run_task
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
@@ -375,55 +375,6 @@ def _warm_up(ray, config_ref, size: int) -> None:
 # -- in the worker processes -------------------------------------------------
 
 
-class _CallRecorder:
-    """The part of :class:`..recorder.Recorder` a step uses, buffering one remote call's events.
-
-    Ray runs one task at a time in a worker process, on its main thread, so
-    there is one worker id per process and no flusher thread: :meth:`frames`
-    encodes what the call recorded, its times moved to the probe's clock.
-    """
-
-    def __init__(self, worker_id: int, name: str, offset_ns: int) -> None:
-        self._buf: list = []
-        self.emit = self._buf.extend
-        self._id = worker_id
-        self._name = name
-        self._offset = offset_ns
-
-    def worker(self, kind: str) -> int:
-        return self._id
-
-    def record(self) -> bytes:
-        """This worker's record; sent with every call's frames, so the stream never has its events first."""
-        return encode_json(
-            {"type": "worker", "id": self._id, "kind": WORKER_RAY, "name": self._name, "pid": os.getpid()}
-        )
-
-    def flush(self) -> None:
-        pass  # frames() ships everything when the call ends
-
-    def frames(self, floor_ns: int) -> tuple:
-        """``(wire frames, last event time)`` of what was recorded since the last call, emptying the buffer.
-
-        Times become the probe's (minus the node's offset), and none falls before
-        ``floor_ns``, the task's submission: an offset is only known to within
-        its uncertainty, and a task's events must not precede its queueing.
-        """
-        buf = self._buf
-        n = len(buf) - len(buf) % 4
-        offset = self._offset
-        last = floor_ns
-        for i in range(0, n, 4):
-            t = buf[i] - offset
-            buf[i] = t = t if t > floor_ns else floor_ns
-            last = t if t > last else last
-        out = [self.record()]
-        for start in range(0, n, MAX_FRAME_EVENTS * 4):
-            out.append(encode_events(buf[start : min(n, start + MAX_FRAME_EVENTS * 4)]))
-        del buf[:n]
-        return b"".join(out), last
-
-
 class _TokenLock:
     """``acquire``/``release`` on the shared Ray queue, keeping the step context's ``lock_stamp`` in this
     node's clock."""
@@ -462,7 +413,7 @@ class _Worker:
         self.memory.start()
         self.id = index * NODE_STRIDE + os.getpid() * 100
         self.offset = offset
-        self.recorder = _CallRecorder(self.id, "ray worker on node %s" % address, offset)
+        self.recorder = CallRecorder(self.id, WORKER_RAY, "ray worker on node %s" % address, offset)
         self.ctx = StepContext(
             self.recorder,
             Calibration(**config["calibration"]),
