@@ -90,6 +90,20 @@ def qapp():
 
 
 @pytest.fixture
+def widget(qapp):
+    """A shown 1200x700 timeline, closed after the test."""
+    from threadloom.ui.timeline import TimelineWidget
+
+    w = TimelineWidget()
+    w.resize(1200, 700)
+    w.show()
+    qapp.processEvents()
+    yield w
+    w.close()
+    w.deleteLater()
+
+
+@pytest.fixture
 def loop(qapp):
     """A fresh qasync loop on the session's QApplication, as the app runs one (qasync's own tests do this)."""
     import qasync

@@ -7,7 +7,6 @@ import asyncio
 import time
 
 import numpy as np
-import pytest
 
 from threadloom.engine.session import ProbeSession
 from threadloom.model import Trace
@@ -108,19 +107,6 @@ def test_apply_record_still_reconciles_synchronously_for_the_cli_and_saved_runs(
 
 
 # -- the live raster ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def widget(qapp):
-    from threadloom.ui.timeline import TimelineWidget
-
-    w = TimelineWidget()
-    w.resize(1200, 700)
-    w.show()
-    qapp.processEvents()
-    yield w
-    w.close()
-    w.deleteLater()
 
 
 def _frame_cells(item) -> np.ndarray:

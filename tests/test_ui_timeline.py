@@ -39,17 +39,6 @@ def convoy() -> Trace:
     return run_blocking(RunRequest(parse_scenario(SHORT_CONVOY, "short-convoy.toml"), "threads"))
 
 
-@pytest.fixture
-def widget(qapp):
-    w = TimelineWidget()
-    w.resize(1200, 700)
-    w.show()
-    qapp.processEvents()
-    yield w
-    w.close()
-    w.deleteLater()
-
-
 def _copy(trace: Trace, header_changes: dict | None = None, limit: int | None = None) -> Trace:
     seg = trace.segments()
     n = len(seg) if limit is None else limit

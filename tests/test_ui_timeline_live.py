@@ -19,17 +19,6 @@ from .test_ui_timeline import _copy, _grow, _live_copy, _synthetic
 LAYERS = ("tasks", "workers", "gil")
 
 
-@pytest.fixture
-def widget(qapp):
-    w = TimelineWidget()
-    w.resize(1200, 700)
-    w.show()
-    qapp.processEvents()
-    yield w
-    w.close()
-    w.deleteLater()
-
-
 def _settle(widget, qapp, turns: int = 2000) -> None:
     for _ in range(turns):
         if not widget.is_loading() and not widget._catch_up.isActive():

@@ -1025,6 +1025,10 @@ class SegmentItem(pg.GraphicsObject):
             raster = self._live_raster(rastered, x0, x1, px_ms)
             lod += self._draw_raster(raster, grid, shown, col0, ncols, tx, px_ms)
         tiled: list[_Layer] = []
+
+        def colours(block, lo: int, hi: int):
+            return block.argb(self._argb, self._color_version)[lo:hi]
+
         for layer in self._layers.values():
             if layer.rastered:
                 continue
@@ -1047,7 +1051,7 @@ class SegmentItem(pg.GraphicsObject):
                 ncols,
                 cells,
                 None,
-                lambda b, lo, hi: b.argb(self._argb, self._color_version)[lo:hi],
+                colours,
                 wide,
                 min_len,
                 shown,
@@ -1072,7 +1076,7 @@ class SegmentItem(pg.GraphicsObject):
                         ncols,
                         cells,
                         None,
-                        lambda b, lo, hi: b.argb(self._argb, self._color_version)[lo:hi],
+                        colours,
                         wide,
                         0.0,
                         shown,

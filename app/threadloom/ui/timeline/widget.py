@@ -412,12 +412,7 @@ class TimelineWidget(QWidget):
         off the GUI thread into fresh bands; what is drawn now stays until they are ready."""
         if not self._big() or all(b.trace.rewrites == b.rewrites for b in self._bands):
             return False
-        fresh = [Band(b.trace, b.label, b.index) for b in self._bands]
-        rows: list[Row] = []
-        y = 0.0
-        for band in fresh:
-            y = band.lay_out(rows, y, len(fresh) > 1) + BAND_GAP
-        self._start_job(fresh)
+        self._pack_afresh()
         return True
 
     def _show_progress(self) -> None:
@@ -708,6 +703,10 @@ class TimelineWidget(QWidget):
         if deferred <= _FLUSH_SYNC_MAX:
             self._segments.flush_live()
             return
+        self._pack_afresh()
+
+    def _pack_afresh(self) -> None:
+        """Pack the runs shown into fresh bands off the GUI thread; what is drawn stays until they are ready."""
         fresh = [Band(b.trace, b.label, b.index) for b in self._bands]
         rows: list[Row] = []
         y = 0.0
