@@ -153,6 +153,16 @@ class Snapshot:
         return [t for t in self.tasks if t.worker in ids]
 
     def loop_now(self) -> LoopNow:
+        """The loop's tasks by what they do; computed once per snapshot (a live frame asks five times)."""
+        key = (len(self.tasks), len(self.workers))
+        cached = self.__dict__.get("_loop_now")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        found = self._loop_now()
+        self.__dict__["_loop_now"] = (key, found)
+        return found
+
+    def _loop_now(self) -> LoopNow:
         on_loop = self.tasks_on(self.loops())
         order = lambda t: (t.since_ns, t.id)  # noqa: E731
         return LoopNow(
@@ -361,7 +371,8 @@ def _states_before(trace: Trace) -> dict[int, tuple[str, int]]:
         return {}
     ids, first = np.unique(tail, return_index=True)
     at = lo + len(tail) - 1 - first
-    return {int(t): (STATES[seg.state[i]], int(seg.end[i])) for t, i in zip(ids, at, strict=True)}
+    states, ends = seg.state[at].tolist(), seg.end[at].tolist()
+    return {t: (STATES[s], e) for t, s, e in zip(ids.tolist(), states, ends, strict=True)}
 
 
 def live_snapshot(trace: Trace) -> Snapshot:
@@ -371,14 +382,16 @@ def live_snapshot(trace: Trace) -> Snapshot:
         return snap
     seg = trace.open_segments()
     before = _states_before(trace)
-    for task_id, worker, state, start in zip(seg.task, seg.worker, seg.state, seg.start, strict=False):
-        info = trace.tasks[int(task_id)]
-        prev = before.get(int(task_id))
+    tasks = trace.tasks
+    # Plain ints from tolist(): a live frame builds this for hundreds of tasks, twenty times a second.
+    for task_id, worker, state, start in zip(
+        seg.task.tolist(), seg.worker.tolist(), seg.state.tolist(), seg.start.tolist(), strict=True
+    ):
+        info = tasks[task_id]
+        prev = before.get(task_id)
         # The same rule as snapshot_at's: the state before counts if it ended where this one began.
-        prev_state = prev[0] if prev is not None and prev[1] >= int(start) - _TOUCHING_NS else None
-        snap.tasks.append(
-            TaskNow(int(task_id), info.label, info.group, STATES[state], int(worker), int(start), prev_state)
-        )
+        prev_state = prev[0] if prev is not None and prev[1] >= start - _TOUCHING_NS else None
+        snap.tasks.append(TaskNow(task_id, info.label, info.group, STATES[state], worker, start, prev_state))
     snap.done = int((trace.finished >= 0).sum())
     snap.not_started = max(0, snap.total - snap.done - len(snap.tasks))
     _fill_workers(snap, trace)
