@@ -21,6 +21,8 @@ class ElidedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def setText(self, text: str) -> None:
+        if text == self._full:
+            return  # a live view sets the same texts twenty times a second: no elision, no tooltip, no relayout
         self._full = text
         if self._always_tooltip:
             self.setToolTip(text)
@@ -45,7 +47,9 @@ class ElidedLabel(QLabel):
         if shown != super().text():
             super().setText(shown)
         if not self._always_tooltip:
-            self.setToolTip(self._full if shown != self._full else "")
+            tip = self._full if shown != self._full else ""
+            if tip != self.toolTip():
+                self.setToolTip(tip)
 
 
 __all__ = ["ElidedLabel"]
