@@ -6,6 +6,7 @@ import asyncio
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,17 @@ def run(
     """Run scenario TOML under one model with the real probe; return the trace and its metrics."""
     trace = run_blocking(RunRequest(scenario(text), model, switch_interval_ms, pool_size, interpreter, gil=gil))
     return trace, compute_metrics(trace)
+
+
+def wait_for(predicate, timeout: float = 30.0, what: str = ""):
+    """Poll ``predicate`` until it returns something true (returned), or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def threadloom_cmd(*args: str) -> list[str]:

@@ -16,8 +16,8 @@ import pytest
 from threadloom.engine import ProbeSession, RunRequest
 from threadloom.errors import ProbeError, WireFormatError
 
-from .conftest import alive_in_group, processes, scenario, threadloom_cmd
-from .test_hardening import GOOD, script, wait_for
+from .conftest import alive_in_group, processes, scenario, threadloom_cmd, wait_for
+from .test_hardening import GOOD, script
 
 #: Long enough to be hit mid-run (each task about 10 s), with every kind of child: echo peer, pool.
 TALK = """

@@ -26,7 +26,7 @@ from threadloom.scenario import parse_scenario
 from threadloom.wire import STATE_CODES, TASK_DONE, encode_events, encode_json, magic_line
 from threadloom.wire.reader import FrameDecoder
 
-from .conftest import alive_in_group, processes, threadloom_cmd
+from .conftest import alive_in_group, processes, threadloom_cmd, wait_for
 from .test_cli_errors import GOOD, assert_one_line, cli
 from .test_export_savefile import _edit_header, _refused, _replace_array, _rewrite
 
@@ -51,16 +51,6 @@ def script(tmp_path: Path, name: str, body: str) -> str:
     path.write_text("#!/bin/sh\n" + body + "\n")
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
     return str(path)
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def children_of(pid: int) -> set[int]:

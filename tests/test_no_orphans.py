@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from .conftest import alive_in_group, processes, threadloom_cmd
+from .conftest import alive_in_group, processes, threadloom_cmd, wait_for
 
 # A process pool (worker processes, a forkserver) plus net steps (the echo
 # peer): every kind of child the probe can start, busy for a long time.
@@ -30,25 +29,15 @@ def _children_of(pid: int) -> set[int]:
     return {child for child, _, ppid, _ in processes() if ppid == pid}
 
 
-def _wait_for(predicate, timeout: float = 30.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _start(tmp_path) -> tuple[subprocess.Popen, int]:
     scenario = tmp_path / "long.toml"
     scenario.write_text(LONG)
     cli = subprocess.Popen(
         threadloom_cmd("run", str(scenario), "-q"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
-    probe = _wait_for(lambda: next(iter(_children_of(cli.pid)), None), what="the probe to start")
+    probe = wait_for(lambda: next(iter(_children_of(cli.pid)), None), what="the probe to start")
     # Wait until the pool's workers and the echo peer exist too.
-    _wait_for(lambda: len(alive_in_group(probe)) >= 4, what="the probe's children to start")
+    wait_for(lambda: len(alive_in_group(probe)) >= 4, what="the probe's children to start")
     return cli, probe
 
 
@@ -58,7 +47,7 @@ def test_ending_the_parent_ends_the_probe_and_its_children(tmp_path, how):
     members = alive_in_group(probe)
     os.kill(cli.pid, how)
     cli.wait(timeout=30)
-    _wait_for(lambda: not alive_in_group(probe), timeout=15, what=f"{sorted(members)} to exit")
+    wait_for(lambda: not alive_in_group(probe), timeout=15, what=f"{sorted(members)} to exit")
     if how != signal.SIGKILL:
         assert cli.returncode == 130
         assert "stopped" in cli.stderr.read()

@@ -20,7 +20,7 @@ import pytest
 from threadloom.cli.run import cluster_lines
 from threadloom.wire import STATE_CODES, WORKER_RAY
 
-from .conftest import group, run, scenario_text, threadloom_cmd
+from .conftest import group, run, scenario_text, threadloom_cmd, wait_for
 
 needs_ray = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None,
@@ -54,16 +54,6 @@ def _sessions() -> dict[int, tuple[int, str, str]]:
 def alive_in_session(sid: int) -> dict[int, str]:
     """The live processes of a session (the probe starts one of its own; Ray's workers stay in it)."""
     return {pid: cmd for pid, (s, state, cmd) in _sessions().items() if s == sid and state not in ("Z", "X")}
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _spans_overlap(trace) -> float:
@@ -112,7 +102,7 @@ def test_a_local_ray_states_one_node_on_this_machines_clock_and_leaves_nothing(r
     assert node["same_clock"] and node["clock_offset_ns"] == 0 and node["uncertainty_ns"] == 0
     assert "this machine's clock" in "\n".join(cluster_lines(trace.header))
     # The run has ended: ray.shutdown ran after the trailer, and the parent ended the probe's group.
-    _wait_for(lambda: not alive_in_session(trace.header["pid"]), 15, "Ray's processes to exit")
+    wait_for(lambda: not alive_in_session(trace.header["pid"]), 15, "Ray's processes to exit")
 
 
 @needs_ray
@@ -161,9 +151,9 @@ def test_a_killed_ray_run_leaves_no_process(tmp_toml):
         threadloom_cmd("run", str(tmp_toml(LONG)), "-q"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        probe = _wait_for(lambda: next((p for p in _sessions() if _is_probe(p, cli.pid)), 0), 30, "the probe to start")
+        probe = wait_for(lambda: next((p for p in _sessions() if _is_probe(p, cli.pid)), 0), 30, "the probe to start")
         # Ray's head processes and both workers running tasks (Ray names a busy worker after its function).
-        busy = _wait_for(
+        busy = wait_for(
             lambda: [c for c in alive_in_session(probe).values() if c.startswith("ray::_run_remote")][1:],
             90,
             "Ray's workers to run the tasks",
@@ -174,7 +164,7 @@ def test_a_killed_ray_run_leaves_no_process(tmp_toml):
         wire = os.readlink(f"/proc/{probe}/fd/1")
         assert [pid for pid in members if pid != probe and _stdout_of(pid) == wire] == []
         os.killpg(probe, signal.SIGKILL)  # what the parent does to end a run (engine/_process.py kill_group)
-        _wait_for(lambda: not alive_in_session(probe), 15, f"{len(members)} processes of the run to exit")
+        wait_for(lambda: not alive_in_session(probe), 15, f"{len(members)} processes of the run to exit")
     finally:
         cli.kill()
         cli.wait(timeout=30)
