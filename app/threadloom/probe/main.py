@@ -33,7 +33,7 @@ class ProbeRun:
 
     def __init__(self, config: dict, out) -> None:
         self.config = config
-        self._out = out
+        self._out = out  # kept open: the writes go to its descriptor directly
         self._out_lock = threading.Lock()
         #: The probe's own resident memory; the recorder's flusher samples it.
         self.memory = MemoryGauge()

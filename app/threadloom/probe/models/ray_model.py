@@ -33,7 +33,6 @@ of its own, exits as soon as its raylet is gone (:func:`..lifeline.exit_when_orp
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import sys
@@ -101,9 +100,8 @@ def run(run) -> None:
         raise ImportError(MISSING) from exc
 
     address = (run.config.get("address") or "").strip() or None
-    # Python-level prints of Ray's (the driver's own) go to stderr for the whole run: the probe's
-    # stdout is the wire, written through the buffer main() took before this model ran.
-    saved_stdout, sys.stdout = sys.stdout, sys.stderr
+    # What Ray prints, and what the processes it starts inherit as fd 1, goes to stderr: the probe
+    # moved its wire off fd 1 before any model ran (main._wire_out).
     temp_dir = None
     try:
         temp_dir = _start(ray, address, run.pool_size)
@@ -113,8 +111,6 @@ def run(run) -> None:
     except BaseException:
         _shut_down(ray, temp_dir)
         raise
-    finally:
-        sys.stdout = saved_stdout
 
 
 # -- starting and ending Ray -------------------------------------------------
@@ -133,8 +129,7 @@ def _start(ray, address, pool_size: int):
         temp_dir = os.environ.get("TMPDIR") or tempfile.gettempdir()
         if len(temp_dir) > MAX_TEMP_DIR:
             temp_dir = own_temp = tempfile.mkdtemp(prefix="tlray-", dir="/tmp" if os.path.isdir("/tmp") else None)
-        with _fd1_to_stderr():  # the head processes Ray starts inherit fd 1: not the wire's pipe
-            ray.init(num_cpus=pool_size, _temp_dir=temp_dir, **options)
+        ray.init(num_cpus=pool_size, _temp_dir=temp_dir, **options)
         return own_temp
     _check_reachable(address)
     # The workers of a cluster have no threadloom of their own: ship the probe's package with the job.
@@ -188,27 +183,10 @@ def _with_deadline(call, timeout_s: float, message: str) -> None:
         raise failure[0]
 
 
-@contextlib.contextmanager
-def _fd1_to_stderr():
-    """Point fd 1 at stderr while processes are started, so none inherits the wire's pipe as its stdout.
-
-    Nothing is written to the wire meanwhile: the header comes with start_clock, later.
-    """
-    sys.__stdout__.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _shut_down(ray, temp_dir) -> None:
     try:
         if ray.is_initialized():
-            with _fd1_to_stderr():
-                ray.shutdown()
+            ray.shutdown()
     except Exception as exc:  # the run's outcome is already on the wire: say so, do not fail
         sys.stderr.write("threadloom probe: ray.shutdown failed: %s\n" % exc)
     if temp_dir:
