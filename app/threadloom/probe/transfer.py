@@ -25,7 +25,7 @@ import pickle
 
 from threadloom.wire import STATE_CODES
 
-from .workload import QUEUED, now
+from .workload import QUEUED, now, run_task
 
 TRANSFER = STATE_CODES["transfer"]
 #: The steps that carry data rather than doing work.
@@ -73,6 +73,31 @@ def pack_result(ctx, task: int, worker: int, kb: float) -> bytes:
     blob = pickle.dumps(payload(kb), protocol=pickle.HIGHEST_PROTOCOL)
     ctx.emit((now(), task, -1, TRANSFER))
     return blob
+
+
+def hand_over(ctx, task: dict) -> bytes:
+    """Where a task is submitted: its pickled argument (``b""`` for a task without data), then ``queued``."""
+    kb = data_kb(task)
+    if kb:
+        return pack_argument(ctx, task["id"], kb)
+    ctx.emit((now(), task["id"], -1, QUEUED))
+    return b""
+
+
+def run_handed_over(ctx, task: dict, kind: str, argument: bytes, since_ns: int) -> bytes:
+    """On the worker: run one task; with an ``argument``, unpickle it first and return the result pickled.
+
+    Without one (``b""``) the task is recorded done here and the result is ``b""``; with one, the
+    submitting process records it done once it has unpickled the result (:func:`unpack_result`).
+    ``since_ns``: see :func:`unpack_argument`.
+    """
+    if not argument:
+        run_task(ctx, task, kind)
+        return b""
+    worker = ctx.worker(kind)
+    unpack_argument(ctx, task["id"], worker, argument, since_ns)
+    run_task(ctx, task, kind, finish=False)
+    return pack_result(ctx, task["id"], worker, data_kb(task))
 
 
 def unpack_result(blob: bytes) -> int:

@@ -31,8 +31,8 @@ from concurrent.futures import as_completed
 from threadloom.wire import TASK_DONE, WORKER_INTERPRETER
 
 from ..recorder import CallRecorder
-from ..transfer import data_kb, pack_argument, pack_result, unpack_argument, unpack_result
-from ..workload import QUEUED, Calibration, StepContext, now, run_task
+from ..transfer import hand_over, run_handed_over, unpack_result
+from ..workload import Calibration, StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 #: The first Python whose concurrent.futures has InterpreterPoolExecutor.
@@ -97,13 +97,7 @@ def run(run) -> None:
         run.start_clock()
         futures = {}
         for task in run.tasks:
-            tid = task["id"]
-            kb = data_kb(task)
-            if kb:
-                blob = pack_argument(ctx, tid, kb)
-            else:
-                blob = b""
-                ctx.emit((now(), tid, -1, QUEUED))
+            blob = hand_over(ctx, task)
             futures[pool.submit(_run_in_interpreter, task, blob, now(), lock)] = task
         # As they end, not in submission order: a data task's done is when the probe has its result back.
         for future in as_completed(futures):
@@ -189,14 +183,8 @@ def _run_in_interpreter(task: dict, argument: bytes, packed_at: int, lock):
     ctx = _ctx
     if not isinstance(ctx.lock, _QueueLock) or ctx.lock.queue.id != lock.id:
         ctx.lock = _QueueLock(lock, ctx.lock_stamp)
-    result = b""
     try:
-        if argument:
-            unpack_argument(ctx, task["id"], _worker_id, argument, max(packed_at, _free_since))
-            run_task(ctx, task, WORKER_INTERPRETER, finish=False)
-            result = pack_result(ctx, task["id"], _worker_id, data_kb(task))
-        else:
-            run_task(ctx, task, WORKER_INTERPRETER)
+        result = run_handed_over(ctx, task, WORKER_INTERPRETER, argument, max(packed_at, _free_since))
     finally:
         _free_since = now()
     return _recorder.frames()[0], ctx.take_ops(), result

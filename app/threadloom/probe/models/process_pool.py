@@ -28,8 +28,8 @@ from threadloom.wire import WORKER_PROCESS
 from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import Recorder
-from ..transfer import data_kb, pack_argument, pack_result, unpack_argument, unpack_result
-from ..workload import QUEUED, TASK_DONE, Calibration, StepContext, now, run_task
+from ..transfer import hand_over, run_handed_over, unpack_result
+from ..workload import TASK_DONE, Calibration, StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 
@@ -78,15 +78,11 @@ def run(run) -> None:
             unpacked = threading.Semaphore(0)
             handing_back = 0
             for task in run.tasks:
-                kb = data_kb(task)
-                if kb:
-                    blob = pack_argument(ctx, task["id"], kb)
-                    future = pool.submit(_run_in_worker, task, blob, now())
+                blob = hand_over(ctx, task)
+                future = pool.submit(_run_in_worker, task, blob, now())
+                if blob:
                     future.add_done_callback(_result_unpacker(task["id"], events, unpacked))
                     handing_back += 1
-                else:
-                    ctx.emit((now(), task["id"], -1, QUEUED))
-                    future = pool.submit(_run_in_worker, task)
                 futures.append(future)
             for future in futures:
                 pid, memory, ops, _ = future.result()
@@ -193,15 +189,8 @@ def _run_in_worker(task: dict, argument: bytes = b"", packed_at: int = 0):
     """
     global _free_since
     ctx = _worker_ctx
-    result = b""
     try:
-        if argument:
-            worker = ctx.worker(WORKER_PROCESS)
-            unpack_argument(ctx, task["id"], worker, argument, max(packed_at, _free_since))
-            run_task(ctx, task, WORKER_PROCESS, finish=False)
-            result = pack_result(ctx, task["id"], worker, data_kb(task))
-        else:
-            run_task(ctx, task, WORKER_PROCESS)
+        result = run_handed_over(ctx, task, WORKER_PROCESS, argument, max(packed_at, _free_since))
     finally:
         ctx.rec.flush()
         _free_since = now()

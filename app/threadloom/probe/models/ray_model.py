@@ -45,8 +45,8 @@ from threadloom.wire import TASK_DONE, WORKER_RAY
 from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import CallRecorder
-from ..transfer import data_kb, pack_argument, pack_result, unpack_argument, unpack_result
-from ..workload import QUEUED, Calibration, StepContext, now, run_task
+from ..transfer import hand_over, run_handed_over, unpack_result
+from ..workload import Calibration, StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 
@@ -247,15 +247,8 @@ def _run_tasks(run, ray, address) -> None:
 
     pending = {}
     for task in run.tasks:
-        tid = task["id"]
-        kb = data_kb(task)
-        if kb:
-            blob = pack_argument(ctx, tid, kb)
-            submitted = now()
-        else:
-            blob = b""
-            submitted = now()
-            ctx.emit((submitted, tid, -1, QUEUED))
+        blob = hand_over(ctx, task)
+        submitted = now()
         pending[remote.remote(config_ref, task, blob, submitted)] = task
     refs = list(pending)
     while refs:
@@ -449,15 +442,9 @@ def _run_remote(config: dict, task: dict, argument: bytes, submitted_ns: int):
     """
     worker = _this_worker(config)
     ctx = worker.ctx
-    result = b""
     try:
-        if argument:
-            since = max(submitted_ns + worker.offset, worker.free_since)
-            unpack_argument(ctx, task["id"], worker.id, argument, since)
-            run_task(ctx, task, WORKER_RAY, finish=False)
-            result = pack_result(ctx, task["id"], worker.id, data_kb(task))
-        else:
-            run_task(ctx, task, WORKER_RAY)
+        since = max(submitted_ns + worker.offset, worker.free_since)
+        result = run_handed_over(ctx, task, WORKER_RAY, argument, since)
     finally:
         worker.free_since = now()
     frames, last = worker.recorder.frames(submitted_ns)
