@@ -204,12 +204,18 @@ def test_a_run_under_interpreter_pool_is_refused_here_in_one_line(tmp_toml):
 #: ``concurrent.futures`` an InterpreterPoolExecutor of threads and ``concurrent.interpreters`` a queue.
 #: The model's module globals are then shared by every "interpreter": runs use one worker.
 POOL_STUB_SITE = """
-import concurrent, concurrent.futures, itertools, queue, sys, threading, types
+import concurrent, concurrent.futures, itertools, pickle, queue, sys, threading, types
 mod = types.ModuleType("concurrent.interpreters")
 _ids = itertools.count(1)
+_queues = {}
+def _queue(id):
+    return _queues[id]
 class Queue:
     def __init__(self, maxsize):
         self._q, self.id = queue.Queue(maxsize), next(_ids)
+        _queues[self.id] = self
+    def __reduce__(self):  # shared, as real interpreter queues are: never copied
+        return (_queue, (self.id,))
     def put(self, item):
         self._q.put(item)
     def get_nowait(self):
@@ -224,8 +230,21 @@ def get_current():
     return _here.interp
 mod.create_queue, mod.get_current = Queue, get_current
 sys.modules["concurrent.interpreters"] = concurrent.interpreters = mod
+def _across(blob):
+    fn, args = pickle.loads(blob)
+    return pickle.dumps(fn(*args))
 class InterpreterPoolExecutor(concurrent.futures.ThreadPoolExecutor):
-    pass
+    # What the real pool does with what interpreters cannot share: pickle the call, and the result back.
+    def submit(self, fn, *args):
+        inner = super().submit(_across, pickle.dumps((fn, args)))
+        outer = concurrent.futures.Future()
+        def land(done):
+            if done.exception() is not None:
+                outer.set_exception(done.exception())
+            else:
+                outer.set_result(pickle.loads(done.result()))
+        inner.add_done_callback(land)
+        return outer
 concurrent.futures.InterpreterPoolExecutor = InterpreterPoolExecutor
 """
 

@@ -16,6 +16,7 @@ from .test_physics import holds_within_attempts
 pytestmark = pytest.mark.physics
 
 TRANSFER = STATE_CODES["transfer"]
+QUEUED = STATE_CODES["queued"]
 
 
 def _handing(kb: float) -> str:
@@ -61,7 +62,11 @@ def test_every_task_with_data_ends_after_its_worker_is_done_with_it():
     for task in range(len(trace.tasks)):
         mine = seg.task == task
         assert trace.finished[task] >= seg.end[mine].max()
-        states = seg.state[mine][np.argsort(seg.start[mine])]
-        assert states[0] == TRANSFER and states[-1] == TRANSFER, "pickled first, handed back last"
+        order = np.argsort(seg.start[mine], kind="stable")
+        states, workers = seg.state[mine][order], seg.worker[mine][order]
+        first = np.flatnonzero(states != QUEUED)[0]  # it may wait for the pool's feeder before that
+        assert states[first] == TRANSFER and workers[first] == -1, "pickled where it was submitted first"
+        assert states[-1] == TRANSFER and workers[-1] == -1, "its result travelling back last"
+        assert states[-2] == TRANSFER and workers[-2] >= 0, "after its worker pickled the result"
         starts = np.sort(seg.start[mine])
         assert np.all(np.diff(starts) >= 0)

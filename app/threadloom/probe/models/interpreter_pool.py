@@ -28,10 +28,10 @@ import sys
 import time
 from concurrent.futures import as_completed
 
-from threadloom.wire import TASK_DONE, WORKER_INTERPRETER
+from threadloom.wire import WORKER_INTERPRETER
 
 from ..recorder import CallRecorder
-from ..transfer import hand_over, run_handed_over, unpack_result
+from ..transfer import hand_over, run_handed_over
 from ..workload import Calibration, StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
@@ -97,16 +97,17 @@ def run(run) -> None:
         run.start_clock()
         futures = {}
         for task in run.tasks:
-            blob = hand_over(ctx, task)
-            futures[pool.submit(_run_in_interpreter, task, blob, now(), lock)] = task
+            argument = hand_over(ctx, task)  # the pool pickles it, as it does what it cannot share
+            futures[pool.submit(_run_in_interpreter, task, argument, lock)] = task
         # As they end, not in submission order: a data task's done is when the probe has its result back.
         for future in as_completed(futures):
             task = futures[future]
             frames, ops, result = future.result()
             run.recorder.flush()  # this task's queued event, in the probe's buffer, goes first
             run.write(frames)
-            if result:
-                ctx.emit((unpack_result(result), task["id"], -1, TASK_DONE))
+            if result is not None:
+                for event in result.events():
+                    ctx.emit(event)
             for (group, kind), lat in ops.items():
                 ctx.add_ops(group, {kind: lat})
 
@@ -177,14 +178,14 @@ def _check_in(hold_s: float) -> int:
     return _worker_id
 
 
-def _run_in_interpreter(task: dict, argument: bytes, packed_at: int, lock):
+def _run_in_interpreter(task: dict, argument, lock):
     """Run one task in this interpreter; return ``(frames, {(group, kind): latencies}, result)``."""
     global _free_since
     ctx = _ctx
     if not isinstance(ctx.lock, _QueueLock) or ctx.lock.queue.id != lock.id:
         ctx.lock = _QueueLock(lock, ctx.lock_stamp)
     try:
-        result = run_handed_over(ctx, task, WORKER_INTERPRETER, argument, max(packed_at, _free_since))
+        result = run_handed_over(ctx, task, WORKER_INTERPRETER, argument, _free_since)
     finally:
         _free_since = now()
     return _recorder.frames()[0], ctx.take_ops(), result

@@ -6,12 +6,13 @@ task's result carries its worker's memory figures and the latencies of its
 operations; the scenario's one lock is a multiprocessing lock handed to every
 worker by the pool's initializer.
 
-A task with ``data`` steps hands its argument over and gets a result back, both
-pickled and copied between processes (:mod:`..transfer`). The probe records
-the task as done once it has unpickled the result, through the same queue as
-the workers' frames: the queue is a ``SimpleQueue``, written synchronously, so
-a worker's last frame is in it before its result reaches the probe, and the
-probe's ``done`` lands after it.
+A task with ``data`` steps hands its argument over and gets a result back, each
+pickled once by the pool, as a program's own would be, and copied between
+processes (:mod:`..transfer`). The probe records the result's trip and the
+task's ``done`` once it has unpickled the result, through the same queue as the
+workers' frames: the queue is a ``SimpleQueue``, written synchronously, so a
+worker's last frame is in it before its result reaches the probe, and the
+probe's events land after it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from threadloom.wire import WORKER_PROCESS
 from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import Recorder
-from ..transfer import hand_over, run_handed_over, unpack_result
-from ..workload import TASK_DONE, Calibration, StepContext, now
+from ..transfer import hand_over, run_handed_over
+from ..workload import Calibration, StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 
@@ -78,9 +79,9 @@ def run(run) -> None:
             unpacked = threading.Semaphore(0)
             handing_back = 0
             for task in run.tasks:
-                blob = hand_over(ctx, task)
-                future = pool.submit(_run_in_worker, task, blob, now())
-                if blob:
+                argument = hand_over(ctx, task)
+                future = pool.submit(_run_in_worker, task, argument)
+                if argument is not None:
                     future.add_done_callback(_result_unpacker(task["id"], events, unpacked))
                     handing_back += 1
                 futures.append(future)
@@ -119,12 +120,13 @@ def _forward(events, run) -> None:
 
 
 def _result_unpacker(task: int, events, unpacked: threading.Semaphore):
-    """A done-callback that unpickles a task's result in the probe and queues the task's ``done``."""
+    """A done-callback that queues the trip back of a task's result, and its ``done``, once it landed."""
 
     def unpack(future) -> None:
         try:
             if not future.cancelled() and future.exception() is None:
-                events.put((unpack_result(future.result()[3]), task, -1, TASK_DONE))
+                for event in future.result()[3].events():
+                    events.put(event)
         finally:
             unpacked.release()
 
@@ -181,16 +183,17 @@ def _init_worker(events, config: dict, checked_in, shared_lock, lock_stamp) -> N
     _worker_ctx.lock_stamp = lock_stamp
 
 
-def _run_in_worker(task: dict, argument: bytes = b"", packed_at: int = 0):
+def _run_in_worker(task: dict, argument=None):
     """Run one task; return ``(pid, memory figures, {(group, kind): latencies}, result)`` of this worker.
 
-    With an ``argument`` (the task has ``data`` steps) it is unpickled first and
-    the result, as big, pickled last; without, the result is empty.
+    With an ``argument`` (the task has ``data`` steps, and the pool unpickled it
+    before this call) the result is as big, and the pool pickles it after this
+    call; without, the result is ``None``.
     """
     global _free_since
     ctx = _worker_ctx
     try:
-        result = run_handed_over(ctx, task, WORKER_PROCESS, argument, max(packed_at, _free_since))
+        result = run_handed_over(ctx, task, WORKER_PROCESS, argument, _free_since)
     finally:
         ctx.rec.flush()
         _free_since = now()

@@ -40,12 +40,12 @@ import tempfile
 import threading
 import time
 
-from threadloom.wire import TASK_DONE, WORKER_RAY
+from threadloom.wire import WORKER_RAY
 
 from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import CallRecorder
-from ..transfer import hand_over, run_handed_over, unpack_result
+from ..transfer import hand_over, run_handed_over
 from ..workload import Calibration, StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
@@ -247,9 +247,9 @@ def _run_tasks(run, ray, address) -> None:
 
     pending = {}
     for task in run.tasks:
-        blob = hand_over(ctx, task)
+        argument = hand_over(ctx, task)  # Ray pickles it in .remote(), here
         submitted = now()
-        pending[remote.remote(config_ref, task, blob, submitted)] = task
+        pending[remote.remote(config_ref, task, argument, submitted)] = task
     refs = list(pending)
     while refs:
         ready, refs = ray.wait(refs, num_returns=1)
@@ -273,13 +273,13 @@ def _result(ray, ref):
 
 def _take_result(run, task: dict, result) -> None:
     """Write one call's frames to the stream, then (for a task that hands data back) its ``done``."""
-    pid, memory, ops, frames, blob, last_ns = result
+    pid, memory, ops, frames, landed, last_ns = result
     run.processes[pid] = memory
     run.recorder.flush()  # this task's queued event, in the probe's buffer, goes first
     run.write(frames)
-    if blob:
-        done = max(unpack_result(blob), last_ns)  # never before the worker's last event, whatever the offset
-        run.ctx.emit((done, task["id"], -1, TASK_DONE))
+    if landed is not None:
+        for event in landed.events(last_ns):  # never before the worker's last event, whatever the offset
+            run.ctx.emit(event)
     for (group, kind), lat in ops.items():
         run.ctx.add_ops(group, {kind: lat})
 
@@ -433,18 +433,19 @@ def _boot_id() -> str:
         return ""
 
 
-def _run_remote(config: dict, task: dict, argument: bytes, submitted_ns: int):
+def _run_remote(config: dict, task: dict, argument, submitted_ns: int):
     """Run one task in this worker; return ``(pid, memory, ops, frames, result, last event time)``.
 
-    With an ``argument`` (the task has ``data`` steps) it is unpickled first and
-    the result, as big, pickled last; the probe records the task done once it
-    has unpickled that. Times handed in and out are the probe's.
+    With an ``argument`` (the task has ``data`` steps, which Ray unpickled before
+    this call) the result is as big, and Ray pickles it after this call; the
+    probe records the task done once it has unpickled that. Times handed in and
+    out are the probe's.
     """
     worker = _this_worker(config)
     ctx = worker.ctx
     try:
         since = max(submitted_ns + worker.offset, worker.free_since)
-        result = run_handed_over(ctx, task, WORKER_RAY, argument, since)
+        result = run_handed_over(ctx, task, WORKER_RAY, argument, since, worker.offset)
     finally:
         worker.free_since = now()
     frames, last = worker.recorder.frames(submitted_ns)
