@@ -65,6 +65,8 @@ class _Tile(QFrame):
         self.setToolTip(tooltip)
         self._live_details = _LIVE_DETAILS.get(caption, ())
         self._reserving = True  # live (or about to be): the width reserved for live figures, not the text's
+        self._width_key: tuple = ()
+        self._width_px = 0
         self.caption = QLabel(caption.upper(), self)
         self.caption.setObjectName("tileCaption")
         # Elided labels: a text wider than the room reserved is cut, rather than widening the tile.
@@ -97,6 +99,22 @@ class _Tile(QFrame):
     def _width(self) -> int:
         for label in (self.caption, self.value, self.detail):
             label.ensurePolished()  # the fonts come from the style sheet
+        # Asked at every live update (each new text asks the strip to flow again): measure only when
+        # what the width depends on changed.
+        key = (
+            self._reserving,
+            self.caption.font().key(),
+            self.value.font().key(),
+            self.detail.font().key(),
+            self.caption.text(),
+            "" if self._reserving else self.value.text(),
+            "" if self._reserving else self.detail.text(),
+        )
+        if key != self._width_key:
+            self._width_key, self._width_px = key, self._measure_width()
+        return self._width_px
+
+    def _measure_width(self) -> int:
         value_fm, detail_fm = self.value.fontMetrics(), self.detail.fontMetrics()
         widths = [self.caption.sizeHint().width()]
         widths += [value_fm.horizontalAdvance(text) for text in _VALUE_SAMPLES]
@@ -212,6 +230,9 @@ class SummaryStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Its own background, so that a live update of a figure does not repaint the dock and the
+        # main window beneath it first.
+        self.setAutoFillBackground(True)
         self.metrics: RunMetrics | None = None
         self.makespan = _Tile("Makespan", "Wall-clock time from the first task's submission to the last one's end.")
         self.latency = _Tile(
@@ -243,6 +264,7 @@ class SummaryStrip(QWidget):
         for item in self._flow_items():
             item.setParent(self)
         self._flow_height = 0
+        self._flow_key: tuple = ()
         self.clear()
         self._flow()
 
@@ -261,6 +283,11 @@ class SummaryStrip(QWidget):
             self.width() if self.testAttribute(Qt.WidgetAttribute.WA_WState_Visible) else self._one_row_width()
         ) - 2 * m
         wanted = {w: max(w.sizeHint().width(), w.minimumSizeHint().width(), w.minimumWidth()) for w in items}
+        heights = [(w.sizeHint().height(), w.minimumSizeHint().height()) for w in items]
+        key = (width, list(wanted.values()), heights)
+        if key == self._flow_key:
+            return  # a new text of the same size (every live update): the tiles stay where they are
+        self._flow_key = key
         rows: list[list[QWidget]] = [[]]
         used = 0
         for item in items:

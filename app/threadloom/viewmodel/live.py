@@ -80,3 +80,26 @@ def live_metrics(trace: Trace, wall_s: float) -> LiveMetrics:
 
 
 __all__ = ["LiveMetrics", "live_metrics"]
+
+
+#: The steps of the live timeline's time span, per decade: each at most 1.5x the last, so the run
+#: fills at least two thirds of the plot after the span grows.
+_SPAN_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0)
+
+
+def live_span_ms(end_ms: float) -> float:
+    """Where the live timeline's time axis ends while it follows a whole run that has reached ``end_ms``.
+
+    A round number a little past the run's end, so that the run grows into the
+    plot and the axis stays still between steps, rather than rescaling (and
+    redrawing its ticks and every item) at every frame.
+    """
+    if end_ms <= 0.1:
+        return 0.1
+    decade = 10.0 ** np.floor(np.log10(end_ms))
+    wanted = end_ms * 1.02  # a little room past the end, so its last pixels show
+    for scale in (decade, 10 * decade):
+        for step in _SPAN_STEPS:
+            if step * scale >= wanted:
+                return float(step * scale)
+    return float(100 * decade)  # not reached: 15 decades' steps cover any wanted

@@ -17,7 +17,7 @@ _GIL_INK = QColor("#2B2100")
 _LIGHT_TEXT = ("ready", "queued", "running", "native", "blocked")
 
 
-def wrap_lines(text: str, fm: QFontMetricsF, width: float, sep: str = " ") -> list[str]:
+def wrap_lines(text: str, fm: QFontMetricsF | Metrics, width: float, sep: str = " ") -> list[str]:
     """``text`` broken into lines no wider than ``width`` where it has ``sep`` (and at its newlines); a
     piece wider than a line is left whole on a line of its own."""
     lines: list[str] = []
@@ -32,6 +32,65 @@ def wrap_lines(text: str, fm: QFontMetricsF, width: float, sep: str = " ") -> li
                 line = candidate
         lines.append(line)
     return lines
+
+
+class Metrics:
+    """A font's measures, remembered: a live view measures the same texts twenty times a second.
+
+    What the scheduler view asks of ``QFontMetricsF``, each answer computed once per font.
+    """
+
+    _MAX = 4096  # entries per table before it starts afresh: live texts come and go
+
+    def __init__(self, font: QFont) -> None:
+        self._fm = QFontMetricsF(font)
+        self._advances: dict = {}
+        self._elided: dict = {}
+        self._height = self._fm.height()
+        self._ascent = self._fm.ascent()
+
+    def height(self) -> float:
+        return self._height
+
+    def ascent(self) -> float:
+        return self._ascent
+
+    def horizontalAdvance(self, text: str) -> float:
+        found = self._advances.get(text)
+        if found is None:
+            if len(self._advances) > self._MAX:
+                self._advances.clear()
+            found = self._advances[text] = self._fm.horizontalAdvance(text)
+        return found
+
+    def elidedText(self, text: str, mode: Qt.TextElideMode, width: float) -> str:
+        key = (text, mode, width)
+        found = self._elided.get(key)
+        if found is None:
+            if len(self._elided) > self._MAX:
+                self._elided.clear()
+            found = self._elided[key] = self._fm.elidedText(text, mode, width)
+        return found
+
+    def boundingRect(self, rect: QRectF, flags: int, text: str) -> QRectF:
+        return self._fm.boundingRect(rect, flags, text)
+
+
+#: Fonts and their measures by (the widget font's key, size, bold): made once, not at every paint.
+_FONTS: dict = {}
+
+
+def _font_and_metrics(base: QFont, base_key: str, size: float, bold: bool) -> tuple[QFont, Metrics]:
+    key = (base_key, size, bold)
+    found = _FONTS.get(key)
+    if found is None:
+        if len(_FONTS) > 256:
+            _FONTS.clear()
+        font = QFont(base)
+        font.setPointSizeF(size)
+        font.setBold(bold)
+        found = _FONTS[key] = (font, Metrics(font))
+    return found
 
 
 @dataclass
@@ -55,6 +114,8 @@ class Canvas:
         self.p = p
         self.dark = dark
         self.base_font = base_font
+        self._base_key = base_font.key()
+        self._metrics: dict[str, Metrics] = {}
         self.token_anchor = token_anchor
         #: Texts this pass had to cut to their room, with where they are: the view shows them whole as tooltips.
         self.cut: list[tuple[QRectF, str]] = []
@@ -64,10 +125,21 @@ class Canvas:
         return theme(self.dark)
 
     def font(self, size: float, bold: bool = False) -> QFont:
-        f = QFont(self.base_font)
-        f.setPointSizeF(size)
-        f.setBold(bold)
-        return f
+        return _font_and_metrics(self.base_font, self._base_key, size, bold)[0]
+
+    def metrics(self, font: QFont | float, bold: bool = False) -> Metrics:
+        """The measures of ``font``, or of :meth:`font` ``(size, bold)`` given a size; remembered."""
+        if not isinstance(font, QFont):
+            return _font_and_metrics(self.base_font, self._base_key, font, bold)[1]
+        key = font.key()
+        found = self._metrics.get(key)
+        if found is None:
+            found = _FONTS.get(("key", key), (None, None))[1]
+            if found is None:
+                found = Metrics(font)
+                _FONTS[("key", key)] = (font, found)
+            self._metrics[key] = found
+        return found
 
     def color(self, state: str) -> QColor:
         return state_color(state, self.dark)
@@ -78,12 +150,10 @@ class Canvas:
     ) -> None:
         """One line in ``rect``: the font shrinks (down to ``min_size``) until the text fits, else it is
         elided; a cut text is noted in :attr:`cut`, for its tooltip. The painter's pen is kept."""
-        font = self.font(size, bold)
-        fm = QFontMetricsF(font)
+        font, fm = self.font(size, bold), self.metrics(size, bold)
         while fm.horizontalAdvance(text) > rect.width() and size - 0.5 >= min_size > 0:
             size -= 0.5
-            font = self.font(size, bold)
-            fm = QFontMetricsF(font)
+            font, fm = self.font(size, bold), self.metrics(size, bold)
         # A pixel of slack: an advance that just fits may still ink a fraction past the edge.
         shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(rect.width() - 1, 1))
         if shown != text:
@@ -95,7 +165,7 @@ class Canvas:
         """``text`` wrapped at ``sep`` into ``rect``'s width, as many lines as its height (and ``max_lines``)
         holds; the last line drawn ends in "…" when more did not fit (noted in :attr:`cut`). Returns the
         height used. The painter's pen is kept."""
-        fm = QFontMetricsF(font)
+        fm = self.metrics(font)
         lines = wrap_lines(text, fm, rect.width() - 1, sep)
         line_h = fm.height()
         room = int((rect.height() + 0.5) // line_h)
@@ -121,7 +191,7 @@ class Canvas:
 
     def wrapped_height(self, text: str, font: QFont, width: float, sep: str = " ", max_lines: int = 0) -> float:
         """The height :meth:`wrapped_text` needs for ``text`` at ``width``."""
-        fm = QFontMetricsF(font)
+        fm = self.metrics(font)
         n = len(wrap_lines(text, fm, width - 1, sep))
         return fm.height() * (min(n, max_lines) if max_lines else n)
 
@@ -151,7 +221,7 @@ class Canvas:
         text_r = card.rect.adjusted(12, 4, -30, -4)
         p.setPen(QColor(th.foreground))
         p.setFont(self.font(9.5, True))
-        fm = QFontMetricsF(p.font())
+        fm = self.metrics(9.5, True)
         p.drawText(
             QRectF(text_r.left(), text_r.top(), text_r.width(), text_r.height() / 2),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -159,7 +229,7 @@ class Canvas:
         )
         p.setFont(self.font(8.5))
         p.setPen(QColor(th.muted) if card.state in ("idle", "io") else QColor(th.foreground))
-        fm = QFontMetricsF(p.font())
+        fm = self.metrics(8.5)
         p.drawText(
             QRectF(text_r.left(), text_r.center().y(), text_r.width(), text_r.height() / 2),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -173,7 +243,7 @@ class Canvas:
         """Labels as small rounded chips, flowing left to right; the overflow becomes ``+N``."""
         p, th = self.p, self.theme
         p.setFont(self.font(8.5))
-        fm = QFontMetricsF(p.font())
+        fm = self.metrics(8.5)
         h, gap = 20.0, 5.0
         x, y, row = r.left(), r.top(), 0
         color = self.color(state)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPen
 
 from ...model import STATES
 from ...viewmodel import narrate
@@ -232,7 +232,7 @@ def paint_cores(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
         labels = [narrate.off_core_label(w) for w in off_core]
         p.setPen(QColor(th.foreground))
         # The chips start after the heading, however long its words are.
-        label_w = min(QFontMetricsF(cv.font(8.5, True)).horizontalAdvance(narrate.OFF_CORE) + 8, r.width() * 0.4)
+        label_w = min(cv.metrics(8.5, True).horizontalAdvance(narrate.OFF_CORE) + 8, r.width() * 0.4)
         cv.fitted_text(QRectF(r.left(), y, label_w - 4, 16), Qt.AlignmentFlag.AlignLeft, narrate.OFF_CORE, 8.5, True)
         hh = cv.chips(QRectF(r.left() + label_w, y - 2, r.width() - label_w, 50), labels, "idle", 2)
         y += max(16.0, hh)
@@ -252,7 +252,7 @@ def paint_history(cv: Canvas, snap: Snapshot, index: TraceIndex, r: QRectF) -> f
     bar_x = r.left() + label_w
     bar_w = r.width() - label_w
     p.setFont(cv.font(8.5))
-    fm = QFontMetricsF(p.font())
+    fm = cv.metrics(8.5)
     y = r.top()
     for task in tasks:
         p.setPen(QColor(th.foreground))
@@ -282,7 +282,7 @@ def paint_history(cv: Canvas, snap: Snapshot, index: TraceIndex, r: QRectF) -> f
         k += 1
     left, right, middle = narrate.history_scale(snap)
     font = cv.font(7.5)
-    fm = QFontMetricsF(font)
+    fm = cv.metrics(font)
     line_h = max(12.0, fm.height())
     p.setFont(font)
     p.drawText(QRectF(bar_x, y + 2, bar_w, line_h), Qt.AlignmentFlag.AlignLeft, left)

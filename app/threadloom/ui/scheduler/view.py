@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEasingCurve, QEvent, QPointF, QRectF, QSize, Qt, QTimer, QVariantAnimation
-from PySide6.QtGui import QColor, QFontMetricsF, QHelpEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ...model import Trace
@@ -38,6 +38,9 @@ class SchedulerView(QWidget):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumWidth(280)  # a 1024 px window still has room for the timeline
+        # paintEvent fills every pixel: without this, each live frame repaints the dock and the
+        # main window beneath it first.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._dark = False
         self._trace: Trace | None = None
         self._label = ""
@@ -243,7 +246,7 @@ class SchedulerView(QWidget):
         p.setPen(QColor(th.muted))
         cv.fitted_text(QRectF(box.left(), box.top(), box.width(), 16), Qt.AlignmentFlag.AlignLeft, title, 8.5, True)
         p.setPen(QPen(QColor(th.grid), 1))
-        fm = QFontMetricsF(cv.font(8.5, True))
+        fm = cv.metrics(8.5, True)
         x0 = box.left() + fm.horizontalAdvance(title) + 8
         if x0 < box.right():
             p.drawLine(QPointF(x0, box.top() + 8), QPointF(box.right(), box.top() + 8))
@@ -264,7 +267,7 @@ class SchedulerView(QWidget):
             return
         p, th = cv.p, cv.theme
         font = cv.font(9.5)
-        fm = QFontMetricsF(font)
+        fm = cv.metrics(font)
         inner_w = space.width() - 28
         h = fm.boundingRect(QRectF(0, 0, inner_w, 400), Qt.TextFlag.TextWordWrap, text).height() + 36
         if h > space.height():
@@ -282,7 +285,7 @@ class SchedulerView(QWidget):
 
     def _legend_rows(self, cv: Canvas, snap: Snapshot, width: float) -> list[list[tuple[str | None, str, float]]]:
         """The legend's entries, (state or None for the GIL, text, width), in rows that fit ``width``."""
-        fm = QFontMetricsF(cv.font(8))
+        fm = cv.metrics(8)
         entries: list[tuple[str | None, str, float]] = [
             (state, state, 14 + fm.horizontalAdvance(state)) for state in narrate.legend_states(snap)
         ]
@@ -300,7 +303,7 @@ class SchedulerView(QWidget):
     def _paint_legend(self, cv: Canvas, r: QRectF, rows: list[list[tuple[str | None, str, float]]]) -> None:
         p, th = cv.p, cv.theme
         p.setFont(cv.font(8))
-        fm = QFontMetricsF(p.font())
+        fm = cv.metrics(8)
         for i, row in enumerate(rows):
             y = r.top() + 18 * i + 9
             x = r.left()

@@ -29,6 +29,11 @@ class RowAxis(pg.AxisItem):
         self.setWidth(int(widest * 1.1) + 2 * self.style["tickTextOffset"][0] + 6)
         self.setTicks([[(y, label) for y, label, _ in ticks], []])
 
+    def boundingRect(self) -> QRectF:
+        # Its right edge shares a pixel with the plot beside it, once rounded: every live frame of the
+        # plot repainted every row label. The labels end tickTextOffset px before that edge.
+        return super().boundingRect().adjusted(0, 0, -1, 0)
+
     def drawPicture(self, p: QPainter, axisSpec, tickSpecs, textSpecs) -> None:
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         base = self.style["tickFont"] or QFont()
@@ -62,6 +67,9 @@ class TimeAxis(pg.AxisItem):
         self._on_scrub = on_scrub
         self.setLabel("time", units="ms")
         self.enableAutoSIPrefix(False)
+        # Ticks point out, below the plot: pointing in, they reach into it, and every live frame of
+        # the plot would repaint the axis too.
+        self.setStyle(tickLength=5)
 
     def _scrub(self, ev) -> None:
         view = self.linkedView()

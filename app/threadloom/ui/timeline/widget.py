@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollBar, QToolTip, QVBoxLa
 from ...model import STATES, Trace
 from ...model.gil import GIL_MODE_TEXT, holder_at
 from ...viewmodel.lanes import BAND_GAP, NS_PER_MS, ROW_INSET, SHADED, Band, LayerUpdate, Row
+from ...viewmodel.live import live_span_ms
 from ...viewmodel.timeline_text import band_subtitle, describe_idle, describe_segment
 from ..palette import state_colors, theme
 from .axes import RowAxis, TimeAxis, TimeViewBox
@@ -143,6 +144,7 @@ class TimelineWidget(QWidget):
         self._rows: list[Row] = []
         self._follow = False
         self._follow_window: float | None = None
+        self._live_span = 0.0  # where the time axis ends while following a whole live run
         self._cursor_ms: float | None = None
         self._catch_up = QTimer(self)  # goes on with a live refresh that had more to pack than one turn's budget
         self._catch_up.setSingleShot(True)
@@ -165,6 +167,13 @@ class TimelineWidget(QWidget):
         self._time_axis = TimeAxis(self._scrub)
         self._view = TimeViewBox(self._scrub, self.fit_time, enableMenu=False)
         self._plot = pg.PlotWidget(viewBox=self._view, axisItems={"left": self._row_axis, "bottom": self._time_axis})
+        # The view paints its whole background (setBackground): without this, each live frame
+        # repaints every widget beneath the plot, up to the main window, first.
+        self._plot.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        # Qt pads every repainted rectangle by 2 px for antialiased edges drawn past an item's bounds;
+        # none of the timeline's items draws past its bounds, and the padding reaches the axes beside
+        # the plot, which then repaint (400 row labels) at every live frame.
+        self._plot.setOptimizationFlag(pg.QtWidgets.QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self._plot.setAntialiasing(False)
         self._plot.hideButtons()
         self._plot.setMenuEnabled(False)
@@ -453,6 +462,7 @@ class TimelineWidget(QWidget):
         """Keep the end of the run in view: the whole run so far, or its last ``window_ms``."""
         self._follow = enabled
         self._follow_window = window_ms
+        self._live_span = 0.0
         if enabled:
             self._apply_follow()
 
@@ -727,7 +737,9 @@ class TimelineWidget(QWidget):
 
     def _set_time_limits(self, end: float) -> None:
         pad = max(end * 0.02, 1.0)
-        self._view.setLimits(xMin=-pad, xMax=end + pad, minXRange=1e-3)
+        # While following a live run the axis may reach past its end (live_span_ms).
+        right = max(end + pad, self._live_span) if self._follow else end + pad
+        self._view.setLimits(xMin=-pad, xMax=right, minXRange=1e-3)
         self._cursor.setBounds([0.0, max(end, 0.0)])
 
     def _end_ms(self) -> float:
@@ -737,7 +749,14 @@ class TimelineWidget(QWidget):
     def _apply_follow(self) -> None:
         end = self._end_ms()
         if self._follow_window is None:
-            self._view.setXRange(0.0, max(end, 1e-3), padding=0.01)
+            span = live_span_ms(end)
+            left = -0.01 * span  # a sliver before 0, so the axis shows its 0 as a fitted run does
+            x0, x1 = self._view.viewRange()[0]
+            if span == self._live_span and x0 == left and x1 == span:
+                return  # the run grows into the plot: nothing but its new tail is painted
+            self._live_span = span
+            self._set_time_limits(end)
+            self._view.setXRange(left, span, padding=0)
         else:
             self._view.setXRange(max(0.0, end - self._follow_window), max(end, self._follow_window), padding=0)
         # pyqtgraph moves the items to the new range only when it prepares the next paint, and that move

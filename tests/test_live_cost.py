@@ -1,0 +1,167 @@
+"""Issue 12, what a live frame costs the GUI: only what changed is repainted.
+
+Under a flood the GUI shares a 2-CPU machine with the probe, and every millisecond a frame costs
+is one the pipe waits to be read. Each test here holds one of the savings: the time axis stands
+still while the run grows into it, a live frame of the plot leaves the 400 row labels beside it
+alone, a new figure in a label runs no layout, and a repaint of the scheduler or the plot paints
+nothing of the window beneath it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from PySide6.QtCore import QEvent, QObject, QSettings
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from threadloom.ui.elided import ElidedLabel
+from threadloom.ui.timeline.axes import RowAxis
+from threadloom.viewmodel.live import live_span_ms
+
+from .test_ui_timeline import _grow, _live_copy, _synthetic
+from .test_ui_timeline_live import _settle
+
+
+def test_the_live_time_span_is_a_round_number_a_little_past_the_end_and_grows_in_steps():
+    spans = []
+    end = 0.05
+    while end < 100_000:
+        span = live_span_ms(end)
+        assert span >= end * 1.02 or end <= 0.1, (end, span)
+        assert span <= max(end * 1.02 * 1.5 + 1e-9, 0.1), (end, span)  # the run fills two thirds or more
+        spans.append(span)
+        end *= 1.01
+    distinct = sorted(set(spans))
+    assert distinct == sorted(distinct) and spans == sorted(spans), "it only grows"
+    # Over six decades, about seven steps a decade rather than a new range at every frame.
+    assert len(distinct) <= 8 * 6 + 2, distinct
+
+
+def test_a_followed_live_run_grows_into_a_time_axis_that_stands_still(widget, qapp):
+    live, cols = _live_copy(_synthetic(40_000))
+    n = len(cols[0])
+    widget.set_traces([live])
+    widget.follow_live(True)
+    ranges, ends = [], []
+    for i in range(40):
+        _grow(live, cols, i * n // 80, (i + 1) * n // 80)
+        widget.refresh()
+        _settle(widget, qapp)
+        ranges.append(widget.visible_range_ms())
+        ends.append(live.end_ns / 1e6)
+    for (x0, x1), end in zip(ranges, ends, strict=True):
+        assert x0 <= 0.0 and x1 >= end, "the whole run so far is in view"
+    # Forty refreshes over a run that grew fortyfold (1.6 decades): about seven ranges a decade.
+    decades = math.log10(ends[-1] / ends[0])
+    assert len(set(ranges)) <= 8 * decades + 1 < len(ranges) / 2, ranges
+
+
+class _Counter(QObject):
+    """Counts events of ``kind`` that reach the objects it filters."""
+
+    def __init__(self, kind: QEvent.Type) -> None:
+        super().__init__()
+        self.kind, self.count = kind, 0
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == self.kind:
+            self.count += 1
+        return False
+
+
+def test_a_live_frame_of_the_plot_does_not_repaint_the_row_labels_beside_it(widget, qapp, monkeypatch):
+    paints = []
+    paint = RowAxis.paint
+    monkeypatch.setattr(RowAxis, "paint", lambda self, *args: (paints.append(1), paint(self, *args)))
+    live, cols = _live_copy(_synthetic(40_000))
+    n = len(cols[0])
+    widget.set_traces([live])
+    widget.follow_live(True)
+    _grow(live, cols, 0, n // 2)
+    widget.refresh()
+    _settle(widget, qapp)
+    widget.plot_widget.grab()
+    _grow(live, cols, n // 2, n // 2 + 10)  # the first frame after a grab repaints the whole plot once
+    widget.refresh()
+    _settle(widget, qapp)
+    for _ in range(5):
+        qapp.processEvents()
+    span = widget.visible_range_ms()
+    frames = 0
+    paints.clear()
+    for i in range(8):
+        lo = n // 2 + 10 + i * 200
+        _grow(live, cols, lo, lo + 200)
+        widget.refresh()
+        _settle(widget, qapp)
+        for _ in range(5):
+            qapp.processEvents()
+            time.sleep(0.002)
+        frames += 1
+    assert widget.visible_range_ms() == span, "the run grew within the span: the axis stood still"
+    assert widget.segment_item.deferred_count() > 0, "the frames drew new segments"
+    assert paints == [], f"the row labels were repainted {len(paints)} times in {frames} live frames"
+
+
+def test_a_new_text_in_an_elided_label_runs_no_layout_and_is_drawn(qapp):
+    parent = QWidget()
+    layout = QVBoxLayout(parent)
+    label = ElidedLabel(parent)
+    layout.addWidget(label)
+    parent.resize(120, 40)
+    parent.show()
+    for _ in range(5):
+        qapp.processEvents()
+    requests = _Counter(QEvent.Type.LayoutRequest)
+    parent.installEventFilter(requests)
+    try:
+        for i in range(10):
+            label.setText(f"{i * 1.5:.1f} ms")
+            qapp.processEvents()
+        assert requests.count == 0, "each new text asked the layouts above it to run again"
+        assert label.text() == "13.5 ms" and label.shown_text() == "13.5 ms" and not label.is_elided()
+        label.setText("a text far too long to fit in a hundred and twenty pixels")
+        assert label.is_elided() and label.shown_text().endswith("…")
+        image = label.grab().toImage()
+        background = image.pixelColor(0, 0)
+        assert any(image.pixelColor(x, y) != background for x in range(image.width()) for y in range(image.height())), (
+            "the text is painted"
+        )
+    finally:
+        parent.removeEventFilter(requests)
+        parent.close()
+        parent.deleteLater()
+
+
+@pytest.fixture
+def main_window(qapp, tmp_path):
+    from threadloom.ui.window import MainWindow
+
+    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    w.resize(1600, 900)
+    w.show()
+    for _ in range(10):
+        qapp.processEvents()
+    yield w
+    w.close()
+    w.deleteLater()
+
+
+@pytest.mark.parametrize("part", ["scheduler", "plot", "summary"])
+def test_a_live_repaint_of_a_view_paints_nothing_of_the_window_beneath_it(main_window, qapp, part):
+    views = {
+        "scheduler": main_window.scheduler,
+        "plot": main_window.timeline.plot_widget.viewport(),
+        "summary": main_window.summary,
+    }
+    paints = _Counter(QEvent.Type.Paint)
+    main_window.installEventFilter(paints)
+    try:
+        for _ in range(5):
+            views[part].update()
+            qapp.processEvents()
+        assert paints.count == 0, f"a repaint of the {part} repainted the main window {paints.count} times"
+    finally:
+        main_window.removeEventFilter(paints)
