@@ -165,3 +165,52 @@ def test_a_live_repaint_of_a_view_paints_nothing_of_the_window_beneath_it(main_w
         assert paints.count == 0, f"a repaint of the {part} repainted the main window {paints.count} times"
     finally:
         main_window.removeEventFilter(paints)
+
+
+# -- the run's clock moves while nothing changes state -------------------------------------------
+
+
+def test_a_live_trace_follows_the_probes_clock_while_every_task_waits():
+    """Three tasks wait 300 ms: no event for 300 ms, yet the live run's end keeps up with the clock."""
+    import asyncio
+
+    from threadloom.engine.session import ProbeSession, RunRequest
+
+    from .conftest import group, scenario, scenario_text
+
+    seen: list[tuple[int, int]] = []
+
+    def update(trace) -> None:
+        if trace.header and not trace.complete:
+            seen.append((time.monotonic_ns() - trace.t0_ns, trace.end_ns))
+
+    async def main():
+        text = scenario_text(group("wait", count=3, steps=[("io", 300)]))
+        return await ProbeSession(RunRequest(scenario(text), "threads"), on_update=update).run()
+
+    result = asyncio.run(main())
+    assert result.trace.complete
+    during = [(now, end) for now, end in seen if 20e6 < now < 280e6]
+    # Before clock records the end stayed at the tasks' first events (about 0 ms) for the whole wait.
+    assert len({end for _, end in during}) >= 3, during
+    assert max(end for _, end in during) > 150e6, during
+    assert all(end <= now for now, end in during), "never ahead of the probe's clock"
+
+
+def test_a_clock_record_moves_a_live_trace_and_nothing_else():
+    from threadloom.errors import WireFormatError
+    from threadloom.model import Trace
+
+    trace = Trace()
+    trace.apply_record({"type": "clock", "t_ns": 5_000_000})  # before the header: no clock to move yet
+    assert trace.end_ns == 0
+    trace.apply_record({"type": "header", "t0_ns": 1_000_000, "tasks": [[0, "g", 0]]})
+    trace.apply_record({"type": "clock", "t_ns": 41_000_000})
+    assert trace.end_ns == 40_000_000 and len(trace) == 0
+    trace.apply_record({"type": "clock", "t_ns": 21_000_000})  # an older one never moves it back
+    assert trace.end_ns == 40_000_000
+    with pytest.raises(WireFormatError, match="t_ns must be a whole number"):
+        trace.apply_record({"type": "clock", "t_ns": "soon"})
+    trace.apply_record({"type": "trailer", "makespan_ns": 50_000_000})
+    trace.apply_record({"type": "clock", "t_ns": 99_000_000})
+    assert trace.end_ns == 50_000_000, "a complete run ends at its makespan"

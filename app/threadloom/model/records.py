@@ -1,4 +1,4 @@
-"""What a header, worker, trailer or error record must hold before a :class:`~.trace.Trace` takes it.
+"""What a header, worker, trailer, error or clock record must hold before a :class:`~.trace.Trace` takes it.
 
 One rule for both places data enters: the wire (a probe under any interpreter,
 or something pretending to be one) and saved runs. So whatever the trace
@@ -123,6 +123,10 @@ def _error(record: dict) -> str | None:
     return _text(record, "message") or _text(record, "traceback")
 
 
-_CHECKS = {"header": _header, "worker": _worker, "trailer": _trailer, "error": _error}
+def _clock(record: dict) -> str | None:
+    return _whole(record, "t_ns", -MAX_INT, MAX_INT, required=True)
+
+
+_CHECKS = {"header": _header, "worker": _worker, "trailer": _trailer, "error": _error, "clock": _clock}
 
 __all__ = ["MAX_INT", "record_problem"]

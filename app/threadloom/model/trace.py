@@ -216,6 +216,10 @@ class Trace:
                 self.replace_segments(*reconciled)
         elif kind == "error":
             self.error = record
+        elif kind == "clock":
+            # The probe's time as of a flush: nothing changed state before it that has not arrived.
+            if self.trailer is None and self.header:
+                self._last_t = max(self._last_t, int(record["t_ns"]) - self.t0_ns)
         self.generation += 1
 
     def add_events(self, events: np.ndarray) -> None:

@@ -166,6 +166,7 @@ class ProbeRun:
         self.t0 = time.monotonic_ns()
         self._header["t0_ns"] = self.t0
         self.recorder.meta(self._header)
+        self.recorder.ticking = True
 
     def _thread_failed(self, args) -> None:
         self.worker_errors.append(args.exc_value)

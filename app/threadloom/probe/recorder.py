@@ -95,6 +95,10 @@ class Recorder:
         #: ``last_ship + FLUSH_INTERVAL`` ships it (:meth:`ship_due`).
         self.last_ship = 0 if eager else _NEVER
         self.due_after_ns = _LATE_NS
+        #: From the run's start (its header is out) to its trailer, each flush of the flusher also says
+        #: what time it is (a ``clock`` record): a parent then sees the run's clock move, and open states
+        #: grow, while nobody changes state (all tasks waiting, one thread crunching).
+        self.ticking = False
 
     # -- workers -------------------------------------------------------
     def worker(self, kind: str) -> int:
@@ -120,13 +124,23 @@ class Recorder:
         return wid
 
     # -- shipping ------------------------------------------------------
-    def flush(self) -> None:
+    def flush(self, clock: bool = False) -> None:
+        """Ship what is buffered; with ``clock`` (the flusher's) and while :attr:`ticking`, then the time.
+
+        The time is read before the buffer is shipped: every event stamped before it that was
+        buffered by then has gone before it.
+        """
         with self._lock:
+            t = now()
             self._ship_pending()
+            if clock and self.ticking:
+                self._sink(encode_json({"type": "clock", "t_ns": t}))
 
     def meta(self, record: dict) -> None:
         with self._lock:
             self._ship_pending()
+            if record.get("type") == "trailer":
+                self.ticking = False  # the run's clock has stopped: nothing may follow its trailer
             self._sink(encode_json(record))
 
     def ship_due(self) -> None:
@@ -178,7 +192,7 @@ class Recorder:
                 self.due_after_ns = _FLUSH_INTERVAL_NS if churning else _LATE_NS
                 stand_back = _STAND_BACK_NS if churning else _FLUSH_INTERVAL_NS
             if now() - self.last_ship >= stand_back or not self._eager:
-                self.flush()
+                self.flush(clock=True)
 
     def close(self) -> None:
         self._stop.set()
