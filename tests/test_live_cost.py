@@ -214,3 +214,50 @@ def test_a_clock_record_moves_a_live_trace_and_nothing_else():
     trace.apply_record({"type": "trailer", "makespan_ns": 50_000_000})
     trace.apply_record({"type": "clock", "t_ns": 99_000_000})
     assert trace.end_ns == 50_000_000, "a complete run ends at its makespan"
+
+
+#: Runs the app's window through a live run in a fresh interpreter and prints the modules first imported
+#: while the run was live (from its first view refresh to its end), one per line.
+_IMPORTS_WHILE_LIVE = """
+import asyncio, os, sys, tempfile
+from PySide6.QtCore import QSettings
+import qasync
+from threadloom.ui.app import make_app
+from threadloom.ui.window import MainWindow
+from threadloom.scenario.presets import resolve_scenario
+
+make_app([])
+async def main():
+    window = MainWindow(settings=QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat))
+    window.show()
+    scenario = resolve_scenario("mixed")
+    window.select_scenario(scenario)
+    window.set_models([scenario.model])
+    seen = {}
+    def first_update():
+        seen.setdefault("before", set(sys.modules))
+    window.runner.liveUpdate.connect(first_update)
+    def finished(_):
+        seen["after"] = set(sys.modules)
+    window.runner.finished.connect(finished)
+    await window.run_current()
+    print("\\n".join(sorted(seen["after"] - seen["before"])))
+    window.close()
+qasync.run(main())
+"""
+
+
+def test_a_live_run_imports_nothing_while_it_is_live():
+    """A module imported mid-run stalls the live view: PySide's import hook reads its source (numpy.ma,
+    which numpy imports on the first ``np.unique``, cost the first live frame over 100 ms)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_WHILE_LIVE], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = [line for line in done.stdout.splitlines() if line.strip()]
+    assert imported == [], f"imported while live: {imported}"

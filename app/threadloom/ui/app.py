@@ -19,6 +19,10 @@ from PySide6.QtWidgets import QApplication
 
 import qasync  # isort: skip
 
+# numpy imports numpy.ma on the first np.unique, which comes in a run's first live frame, and PySide's
+# import hook reads the source of every module imported after it: that stalled the frame over 100 ms.
+import numpy.ma  # noqa: F401  # isort: skip
+
 from .. import __version__
 from ..desktop import APP_ID
 from ..resources import resource_path
