@@ -221,3 +221,36 @@ def test_a_flood_of_coroutine_waits_reaches_the_parent_as_it_happens():
         assert p95 < 100, f"events reached the parent {p95:.0f} ms after they happened (p95)"
 
     holds_within_attempts(measure)
+
+
+def test_a_run_thread_ships_even_while_a_stuck_shipper_holds_the_lock():
+    """The flusher shipped, then held the recorder's lock while it waited to win the GIL back from a
+    churning event loop (300 ms and more in one flood of six); the loop's own ships gave up on the lock,
+    so the events waited as long. A ship due that long after the last one waits for the lock instead
+    (handing the real flusher the GIL) and goes out."""
+    import threading
+
+    from threadloom.probe import recorder as recorder_module
+
+    sent: list[bytes] = []
+    rec = recorder_module.Recorder(lambda data, block=True: sent.append(data), eager=True)
+    rec.emit((1, 0, 1, 0))
+    release = threading.Event()
+
+    def stuck_shipper() -> None:
+        with rec._lock:
+            release.wait(5)
+
+    holder = threading.Thread(target=stuck_shipper)
+    holder.start()
+    time.sleep(0.01)
+    # A ship that started just now: the lock's holder is shipping; this thread does not wait for it.
+    rec.last_ship = recorder_module.now()
+    rec.ship_due()
+    assert sent == [] and len(rec._buf) == 4
+    # One that started longer ago than the stuck limit: this thread waits for the lock, then ships.
+    rec.last_ship = recorder_module.now() - 2 * recorder_module._STUCK_NS
+    threading.Timer(0.05, release.set).start()
+    rec.ship_due()
+    holder.join()
+    assert len(sent) == 1 and rec._buf == [], "the overdue events went out"

@@ -42,6 +42,8 @@ _LATE_NS = 3 * _FLUSH_INTERVAL_NS
 #: it waits to win the GIL back after its write), unless nobody shipped for :data:`_STAND_BACK_NS`.
 _CHURN_NS = 10_000_000
 _STAND_BACK_NS = 8 * _FLUSH_INTERVAL_NS
+#: A ship that started this long ago and still holds the lock is stuck (see :meth:`Recorder.ship_due`).
+_STUCK_NS = 2 * _FLUSH_INTERVAL_NS
 #: ``last_ship`` of a recorder that never ships eagerly: no wait ever finds it due.
 _NEVER = 1 << 62
 #: The pipe to the parent holds this many bytes (Linux's default is 64 KiB: 2,048 events of 32 bytes).
@@ -146,10 +148,16 @@ class Recorder:
     def ship_due(self) -> None:
         """Ship from the calling thread (one of the run's, back from a wait), if no one else is shipping.
 
-        Never blocks: not for the lock, not for the pipe.
+        Never blocks for the pipe, and not for the lock while whoever holds it is shipping: only when
+        that started :data:`_STUCK_NS` ago. Then the flusher holds the lock, its write done, waiting to
+        win the GIL back from a churning thread, maybe this one; waiting for the lock hands it the GIL,
+        it finishes, and this thread ships what came meanwhile. Not waiting kept a flood's events in
+        the buffer for as long as the flusher waited (300 ms and more in one run of six).
         """
         if not self._lock.acquire(False):
-            return
+            if now() - self.last_ship < _STUCK_NS:
+                return
+            self._lock.acquire()
         try:
             self._ship_pending(block=False)
         finally:
