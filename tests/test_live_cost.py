@@ -261,3 +261,30 @@ def test_a_live_run_imports_nothing_while_it_is_live():
     assert done.returncode == 0, done.stderr[-2000:]
     imported = [line for line in done.stdout.splitlines() if line.strip()]
     assert imported == [], f"imported while live: {imported}"
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_a_narrow_timeline_still_labels_time_zero(widget, qapp, follow):
+    """pyqtgraph drops a tick label that would stick out of its axis, and 1 % of a narrow plot was less
+    than half of the label "0": a 1024 px window's timeline started at 100 ms, fitted or live."""
+    from PySide6.QtGui import QImage, QPainter
+
+    widget.resize(360, 400)
+    live, cols = _live_copy(_synthetic(4_000))
+    widget.set_traces([live])
+    _grow(live, cols, 0, len(cols[0]))
+    widget.follow_live(follow)
+    widget.refresh()
+    _settle(widget, qapp)
+    if not follow:
+        widget.fit_time()
+    for _ in range(5):
+        qapp.processEvents()
+    axis = widget.plot_widget.getPlotItem().getAxis("bottom")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    assert "0" in [text for _, _, text in texts], [text for _, _, text in texts]

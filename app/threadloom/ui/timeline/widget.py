@@ -42,6 +42,8 @@ _REFRESH_SLICE = 4_000
 _REFRESH_MS = 6.0
 #: While a live catch-up takes several turns, the segments repaint at most this often (ms).
 _FRAME_MS = 40.0
+#: Pixels kept before a fitted run's start (see TimelineWidget._edge_pad).
+_EDGE_PAD_PX = 12.0
 #: Complete runs with more segments than this (all bands together) are packed off the GUI thread,
 #: with the progress shown over the plot: packing ten million segments takes seconds, and the window
 #: must not freeze for them when a big run opens or finishes. Below it, packing takes a few tens of ms.
@@ -471,7 +473,17 @@ class TimelineWidget(QWidget):
         end = self._end_ms()
         # The limits may still be those of the live run's last refresh, which would cut the range.
         self._set_time_limits(end)
-        self._view.setXRange(0.0, max(end, 1e-3), padding=0.01)
+        end = max(end, 1e-3)
+        pad = self._edge_pad(end)
+        self._view.setXRange(-pad, end + pad, padding=0)
+
+    def _edge_pad(self, span_ms: float) -> float:
+        """Room at either end of a fitted or followed range: 1 % of it, and at least enough pixels that
+        the axis's 0 label, centred on 0, is not cut (pyqtgraph then drops it: a narrow window had none)."""
+        # The plot widget's width, not the view box's: that moves with the row labels' width, and a
+        # followed range that moved with it would repaint the whole plot.
+        width = max(self._plot.width() - 100, 100)
+        return span_ms * max(0.01, _EDGE_PAD_PX / width)
 
     def visible_range_ms(self) -> tuple[float, float]:
         """The time span on screen, in ms."""
@@ -736,7 +748,7 @@ class TimelineWidget(QWidget):
         self._set_time_limits(self._end_ms())
 
     def _set_time_limits(self, end: float) -> None:
-        pad = max(end * 0.02, 1.0)
+        pad = max(2 * self._edge_pad(max(end, 1e-3)), 1.0)  # room for the fitted range's pads, and more
         # While following a live run the axis may reach past its end (live_span_ms).
         right = max(end + pad, self._live_span) if self._follow else end + pad
         self._view.setLimits(xMin=-pad, xMax=right, minXRange=1e-3)
@@ -750,7 +762,7 @@ class TimelineWidget(QWidget):
         end = self._end_ms()
         if self._follow_window is None:
             span = live_span_ms(end)
-            left = -0.01 * span  # a sliver before 0, so the axis shows its 0 as a fitted run does
+            left = -self._edge_pad(span)  # before 0, so the axis shows its 0 as a fitted run does
             x0, x1 = self._view.viewRange()[0]
             if span == self._live_span and x0 == left and x1 == span:
                 return  # the run grows into the plot: nothing but its new tail is painted
