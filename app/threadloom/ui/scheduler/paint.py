@@ -148,6 +148,7 @@ class Canvas:
         return theme(self.dark)
 
     def font(self, size: float, bold: bool = False) -> QFont:
+        """The widget's font at ``size`` points; shared between paints, so copy it before changing it."""
         return _font_and_metrics(self.base_font, self._base_key, size, bold)[0]
 
     def metrics(self, font: QFont | float, bold: bool = False) -> Metrics:
