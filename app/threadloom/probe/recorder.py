@@ -69,6 +69,12 @@ def widen_pipe(out) -> None:
 MAX_FRAME_EVENTS = 50_000
 
 
+def _encode_frames(buf: list, n: int) -> list[bytes]:
+    """The first ``n`` values of a flat event buffer (4 per event) as wire frames of at most MAX_FRAME_EVENTS."""
+    step = MAX_FRAME_EVENTS * 4
+    return [encode_events(buf[start : min(n, start + step)]) for start in range(0, n, step)]
+
+
 class Recorder:
     """Buffers ``(t_ns, task, worker, state)`` events and sends them to ``sink``.
 
@@ -94,7 +100,7 @@ class Recorder:
         self.peak_threads = threading.active_count()
         self._eager = eager
         #: When the buffer was last shipped (monotonic ns); a wait that ends later than
-        #: ``last_ship + FLUSH_INTERVAL`` ships it (:meth:`ship_due`).
+        #: ``last_ship + due_after_ns`` ships it (:meth:`ship_due`).
         self.last_ship = 0 if eager else _NEVER
         self.due_after_ns = _LATE_NS
         #: From the run's start (its header is out) to its trailer, each flush of the flusher also says
@@ -172,8 +178,7 @@ class Recorder:
         n -= n % 4
         if not n:
             return
-        step = MAX_FRAME_EVENTS * 4
-        frames = [encode_events(buf[start : min(n, start + step)]) for start in range(0, n, step)]
+        frames = _encode_frames(buf, n)
         del buf[:n]
         # One write: each call that blocks gives the GIL up, and winning it back is what costs.
         data = frames[0] if len(frames) == 1 else b"".join(frames)
@@ -255,8 +260,6 @@ class CallRecorder:
         elif n:
             last = max(buf[0:n:4])
         record = {"type": "worker", "id": self._id, "kind": self._kind, "name": self._name, "pid": os.getpid()}
-        out = [encode_json(record)]
-        for start in range(0, n, MAX_FRAME_EVENTS * 4):
-            out.append(encode_events(buf[start : min(n, start + MAX_FRAME_EVENTS * 4)]))
+        out = [encode_json(record), *_encode_frames(buf, n)]
         del buf[:n]
         return b"".join(out), last
