@@ -1029,20 +1029,9 @@ class SegmentItem(pg.GraphicsObject):
         def colours(block, lo: int, hi: int):
             return block.argb(self._argb, self._color_version)[lo:hi]
 
-        for layer in self._layers.values():
-            if layer.rastered:
-                continue
-            level = self._level_for(layer, 1.0 / sx)
-            if level is None and layer.count >= _TILE_MIN_SEGMENTS:
-                tiled.append(layer)  # drawn from a tile below, when one is ready for this zoom
-                continue
-            min_len = 0.0
-            if level is not None:
-                # Sub-pixel work was done once for this zoom level; only sample it per pixel column,
-                # and only for the rows on screen (hundreds of rows may scroll out of view).
-                lod += self._sample_level(layer, level, grid, col0, ncols, sx, tx, shown)
-                min_len = _CELL_MAX_PX * level.bin_ms
-            n_vis, n_lod = _rasterise(
+        def draw_directly(layer: _Layer, min_len: float) -> tuple[int, int]:
+            """Rasterise a layer's segments of ``min_len`` ms and more one by one: (visible, merged)."""
+            return _rasterise(
                 layer.ordered(),
                 x0,
                 x1,
@@ -1057,6 +1046,21 @@ class SegmentItem(pg.GraphicsObject):
                 shown,
                 _DIRECT_CELL_MAX_PX,
             )
+
+        for layer in self._layers.values():
+            if layer.rastered:
+                continue
+            level = self._level_for(layer, 1.0 / sx)
+            if level is None and layer.count >= _TILE_MIN_SEGMENTS:
+                tiled.append(layer)  # drawn from a tile below, when one is ready for this zoom
+                continue
+            min_len = 0.0
+            if level is not None:
+                # Sub-pixel work was done once for this zoom level; only sample it per pixel column,
+                # and only for the rows on screen (hundreds of rows may scroll out of view).
+                lod += self._sample_level(layer, level, grid, col0, ncols, sx, tx, shown)
+                min_len = _CELL_MAX_PX * level.bin_ms
+            n_vis, n_lod = draw_directly(layer, min_len)
             visible += n_vis
             lod += n_lod
         if tiled:
@@ -1067,21 +1071,7 @@ class SegmentItem(pg.GraphicsObject):
             else:
                 # No tile for this zoom and place yet (one is being made off the GUI thread): draw directly.
                 for layer in tiled:
-                    n_vis, n_lod = _rasterise(
-                        layer.ordered(),
-                        x0,
-                        x1,
-                        sx,
-                        shift,
-                        ncols,
-                        cells,
-                        None,
-                        colours,
-                        wide,
-                        0.0,
-                        shown,
-                        _DIRECT_CELL_MAX_PX,
-                    )
+                    n_vis, n_lod = draw_directly(layer, 0.0)
                     visible += n_vis
                     lod += n_lod
         # Rows scrolled out of view were merged with the rest (the work is per segment, not per row);
