@@ -200,12 +200,16 @@ sys._is_gil_enabled = lambda: os.environ.get("PYTHON_GIL", "0") == "1"
 """
 
 
-@pytest.fixture(scope="session")
-def free_threaded_stub(tmp_path_factory) -> str:
-    """A stub free-threaded interpreter: no such build installs here (see tests/test_interpreters.py)."""
-    folder = tmp_path_factory.mktemp("stub")
-    (folder / "sitecustomize.py").write_text(STUB_SITE)
-    script = folder / "python3.14t"
+def stub_interpreter(folder: Path, name: str, site: str) -> str:
+    """An interpreter called ``name`` in ``folder``: this one, with ``site`` run as its ``sitecustomize``."""
+    (folder / "sitecustomize.py").write_text(site)
+    script = folder / name
     script.write_text(f'#!/bin/sh\nPYTHONPATH="{folder}${{PYTHONPATH:+:$PYTHONPATH}}" exec {sys.executable} "$@"\n')
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return str(script)
+
+
+@pytest.fixture(scope="session")
+def free_threaded_stub(tmp_path_factory) -> str:
+    """A stub free-threaded interpreter: no such build installs here (see tests/test_interpreters.py)."""
+    return stub_interpreter(tmp_path_factory.mktemp("stub"), "python3.14t", STUB_SITE)

@@ -24,7 +24,7 @@ from threadloom.errors import ProbeError
 from threadloom.model.gil import GIL_NONE, GIL_ONE, gil_mode
 from threadloom.probe.models import model_names, spec_of
 
-from .conftest import group, run, scenario_text, threadloom_cmd
+from .conftest import group, run, scenario_text, stub_interpreter, threadloom_cmd
 
 #: The models that need a package beyond the standard library (gevent, say).
 NEED_PACKAGES = {name for name in model_names() if spec_of(name).packages}
@@ -251,12 +251,7 @@ concurrent.futures.InterpreterPoolExecutor = InterpreterPoolExecutor
 
 @pytest.fixture(scope="module")
 def interpreter_pool_stub(tmp_path_factory) -> str:
-    folder = tmp_path_factory.mktemp("pool-stub")
-    (folder / "sitecustomize.py").write_text(POOL_STUB_SITE)
-    script = folder / "python3.14"
-    script.write_text(f'#!/bin/sh\nPYTHONPATH="{folder}${{PYTHONPATH:+:$PYTHONPATH}}" exec {sys.executable} "$@"\n')
-    script.chmod(0o755)
-    return str(script)
+    return stub_interpreter(tmp_path_factory.mktemp("pool-stub"), "python3.14", POOL_STUB_SITE)
 
 
 def test_interpreter_pool_events_data_and_lock_reach_the_trace(interpreter_pool_stub):
