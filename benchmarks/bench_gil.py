@@ -50,25 +50,31 @@ def convoy_columns(n_segments: int = 1_000_000, crunchers: int = 4, chatty: int 
     return cols
 
 
+def convoy_trace(cols: dict[str, np.ndarray]) -> Trace:
+    """A live trace (no trailer yet) of a threads run with these segments, one thread per task."""
+    n_tasks = int(cols["task"].max()) + 1
+    trace = Trace()
+    trace.apply_record(
+        {
+            "type": "header",
+            "model": "threads",
+            "t0_ns": 0,
+            "gil_enabled": True,
+            "gap_threshold_ns": 200 * US,
+            "tasks": [[i, "g", i] for i in range(n_tasks)],
+        }
+    )
+    for w in range(n_tasks):
+        trace.apply_record({"type": "worker", "id": w, "kind": "thread", "name": f"t{w}", "pid": 1})
+    trace.extend_segments(*(cols[k] for k in ("task", "worker", "state", "start", "end")))
+    return trace
+
+
 def reconcile_seconds(cols: dict[str, np.ndarray], rounds: int = 5) -> tuple[float, int, int]:
     """Best time of ``rounds`` to reconcile a trace with these segments when its trailer arrives."""
-    n_tasks = int(cols["task"].max()) + 1
     best, before, after = float("inf"), 0, 0
     for _ in range(rounds):
-        trace = Trace()
-        trace.apply_record(
-            {
-                "type": "header",
-                "model": "threads",
-                "t0_ns": 0,
-                "gil_enabled": True,
-                "gap_threshold_ns": 200 * US,
-                "tasks": [[i, "g", i] for i in range(n_tasks)],
-            }
-        )
-        for w in range(n_tasks):
-            trace.apply_record({"type": "worker", "id": w, "kind": "thread", "name": f"t{w}", "pid": 1})
-        trace.extend_segments(*(cols[k] for k in ("task", "worker", "state", "start", "end")))
+        trace = convoy_trace(cols)
         before = len(trace)
         t0 = time.perf_counter()
         trace.apply_record({"type": "trailer", "makespan_ns": int(cols["end"].max())})

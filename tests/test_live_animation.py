@@ -4,6 +4,7 @@ draws through a raster that costs the size of what arrived, while staying true t
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import time
 
 import numpy as np
@@ -11,51 +12,28 @@ import numpy as np
 from threadloom.engine.session import ProbeSession
 from threadloom.model import Trace
 from threadloom.model.gil import reconcile_gil
-from threadloom.wire import STATE_CODES
 from threadloom.wire.reader import JsonFrame
 
+from .conftest import REPO
 from .test_ui_timeline import _grow, _live_copy, _synthetic
 from .test_ui_timeline_live import _settle
 
-RUNNING, READY, IO = STATE_CODES["running"], STATE_CODES["ready"], STATE_CODES["io"]
-US = 1_000
+
+def _load_bench_gil():
+    """``benchmarks/bench_gil.py``, whose convoy these tests reconcile: benchmarks are scripts, not a package."""
+    spec = importlib.util.spec_from_file_location("bench_gil", REPO / "benchmarks" / "bench_gil.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _bench_convoy_trace(n_segments: int, crunchers: int = 4, chatty: int = 96) -> Trace:
+_bench_gil = _load_bench_gil()
+
+
+def _bench_convoy_trace(n_segments: int) -> Trace:
     """A live (no trailer yet) convoy as ``benchmarks/bench_gil.py`` makes it: crunchers in long ``running``
     segments, chatty threads doing round trips (io, ready, a 5-20 us precise ``running``) over them."""
-    rng = np.random.default_rng(7)
-    per_chatty = (n_segments * 9 // 10) // (3 * chatty)
-    trip = rng.integers(800 * US, 2_000 * US, size=(chatty, per_chatty))
-    t = np.cumsum(trip, axis=1)
-    io_len = (trip * 0.2).astype(np.int64)
-    run_s = t - rng.integers(5 * US, 20 * US, size=(chatty, per_chatty))
-    io_s, io_e = t - trip, t - trip + io_len
-    chat = {
-        "task": np.repeat(np.arange(crunchers, crunchers + chatty, dtype=np.int32), 3 * per_chatty),
-        "state": np.tile(np.array([IO, READY, RUNNING], np.uint8), chatty * per_chatty),
-        "start": np.stack([io_s, io_e, run_s], axis=2).ravel(),
-        "end": np.stack([io_e, run_s, t], axis=2).ravel(),
-    }
-    span = int(t.max())
-    per_cruncher = (n_segments - len(chat["start"])) // crunchers
-    cuts = np.sort(rng.integers(0, span, size=(crunchers, per_cruncher)), axis=1)
-    cuts[:, 0], cuts[:, -1] = 0, span
-    crunch = {
-        "task": np.repeat(np.arange(crunchers, dtype=np.int32), per_cruncher - 1),
-        "state": np.tile(np.resize(np.array([RUNNING, READY], np.uint8), per_cruncher - 1), crunchers),
-        "start": cuts[:, :-1].ravel(),
-        "end": cuts[:, 1:].ravel(),
-    }
-    cols = {k: np.concatenate([crunch[k], chat[k]]) for k in ("task", "state", "start", "end")}
-    n_tasks = crunchers + chatty
-    trace = Trace()
-    header = {"type": "header", "model": "threads", "t0_ns": 0, "gil_enabled": True, "gap_threshold_ns": 200 * US}
-    trace.apply_record({**header, "tasks": [[i, "g", i] for i in range(n_tasks)]})
-    for w in range(n_tasks):
-        trace.apply_record({"type": "worker", "id": w, "kind": "thread", "name": f"t{w}", "pid": 1})
-    trace.extend_segments(cols["task"], cols["task"].astype(np.int64), cols["state"], cols["start"], cols["end"])
-    return trace
+    return _bench_gil.convoy_trace(_bench_gil.convoy_columns(n_segments))
 
 
 def test_the_trailers_gil_exclusion_runs_off_the_event_loop_and_leaves_the_trace_reconciled():
