@@ -79,9 +79,6 @@ def live_metrics(trace: Trace, wall_s: float) -> LiveMetrics:
     )
 
 
-__all__ = ["LiveMetrics", "live_metrics"]
-
-
 #: The steps of the live timeline's time span, per decade: each at most 1.5x the last, so the run
 #: fills at least two thirds of the plot after the span grows.
 _SPAN_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0)
@@ -102,4 +99,7 @@ def live_span_ms(end_ms: float) -> float:
         for step in _SPAN_STEPS:
             if step * scale >= wanted:
                 return float(step * scale)
-    return float(100 * decade)  # not reached: 15 decades' steps cover any wanted
+    return float(100 * decade)  # not reached: wanted < 10.2 decades, and the second scale reaches 15
+
+
+__all__ = ["LiveMetrics", "live_metrics", "live_span_ms"]

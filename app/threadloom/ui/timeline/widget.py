@@ -480,8 +480,8 @@ class TimelineWidget(QWidget):
     def _edge_pad(self, span_ms: float) -> float:
         """Room at either end of a fitted or followed range: 1 % of it, and at least enough pixels that
         the axis's 0 label, centred on 0, is not cut (pyqtgraph then drops it: a narrow window had none)."""
-        # The plot widget's width, not the view box's: that moves with the row labels' width, and a
-        # followed range that moved with it would repaint the whole plot.
+        # The plot widget's width less a typical row axis, not the view box's own: that moves with the
+        # row labels' width, and a followed range that moved with it would repaint the whole plot.
         width = max(self._plot.width() - 100, 100)
         return span_ms * max(0.01, _EDGE_PAD_PX / width)
 
