@@ -216,6 +216,19 @@ class _Layer:
         self._open_n = 0
         self._open_lo, self._open_hi = math.inf, -math.inf
 
+    def _columns(self, row, start, end, color, payload) -> tuple[np.ndarray, ...]:
+        """New segments in the layer's dtypes, ends no earlier than starts; ``payload`` None: their
+        positions in the layer, counted on from the segments it has."""
+        start = np.asarray(start, dtype=np.float64)
+        end = np.maximum(np.asarray(end, dtype=np.float64), start)
+        n = len(start)
+        payload = (
+            np.arange(self.count, self.count + n, dtype=np.int64)
+            if payload is None
+            else np.asarray(payload, dtype=np.int64)
+        )
+        return np.asarray(row, dtype=np.int64), start, end, np.asarray(color, dtype=np.uint8), payload
+
     def _note_extent(self, row: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
         self.x_min = min(self.x_min, float(start.min()))
         self.x_max = max(self.x_max, float(end.max()))
@@ -239,15 +252,7 @@ class _Layer:
         self.rastered = True
         if not n:
             return None
-        start = np.asarray(start, dtype=np.float64)
-        end = np.maximum(np.asarray(end, dtype=np.float64), start)
-        row = np.asarray(row, dtype=np.int64)
-        color = np.asarray(color, dtype=np.uint8)
-        payload = (
-            np.arange(self.count, self.count + n, dtype=np.int64)
-            if payload is None
-            else np.asarray(payload, dtype=np.int64)
-        )
+        row, start, end, color, payload = self._columns(row, start, end, color, payload)
         chunk = _Chunk(row, start, end, color, payload, float(start.min()), float(end.max()))
         self.count += n
         self._note_extent(row, start, end)
@@ -291,15 +296,7 @@ class _Layer:
         n = len(start)
         if not n:
             return
-        start = np.asarray(start, dtype=np.float64)
-        end = np.maximum(np.asarray(end, dtype=np.float64), start)
-        row = np.asarray(row, dtype=np.int64)
-        color = np.asarray(color, dtype=np.uint8)
-        payload = (
-            np.arange(self.count, self.count + n, dtype=np.int64)
-            if payload is None
-            else np.asarray(payload, dtype=np.int64)
-        )
+        row, start, end, color, payload = self._columns(row, start, end, color, payload)
         chunk = _bucketise(start, end, row, color, payload)
         self.count += n
         self._note_extent(row, start, end)
@@ -1251,6 +1248,17 @@ class SegmentItem(pg.GraphicsObject):
         An exact hit wins over a near one, and a longer segment over a shorter one.
         """
         best: tuple[float, float, str, int] | None = None
+
+        def consider(name: str, s: np.ndarray, e: np.ndarray, payload: np.ndarray) -> None:
+            """Keep the nearest, then longest, of these hits if it beats the best so far."""
+            nonlocal best
+            dist = np.maximum(np.maximum(s - x, x - e), 0.0)
+            length = e - s
+            k = np.lexsort((-length, dist))[0]
+            cand = (float(dist[k]), -float(length[k]), name, int(payload[k]))
+            if best is None or cand[:2] < best[:2]:
+                best = cand
+
         for name, layer in self._layers.items():
             if row not in layer.rows:
                 continue
@@ -1259,27 +1267,14 @@ class SegmentItem(pg.GraphicsObject):
                 if c.lo > x + tolerance or c.hi < x - tolerance:
                     continue
                 hit = np.flatnonzero((c.row == row) & (c.start <= x + tolerance) & (c.end >= x - tolerance))
-                if not len(hit):
-                    continue
-                s, e = c.start[hit], c.end[hit]
-                dist = np.maximum(np.maximum(s - x, x - e), 0.0)
-                k = np.lexsort((-(e - s), dist))[0]
-                cand = (float(dist[k]), -float(e[k] - s[k]), name, int(c.payload[hit[k]]))
-                if best is None or cand[:2] < best[:2]:
-                    best = cand
+                if len(hit):
+                    consider(name, c.start[hit], c.end[hit], c.payload[hit])
             for b in layer.ordered():
                 lo = np.searchsorted(b.start, x - tolerance - b.maxlen, "left")
                 hi = np.searchsorted(b.start, x + tolerance, "right")
                 if hi <= lo:
                     continue
-                s, e = b.start[lo:hi], b.end[lo:hi]
-                hit = np.flatnonzero((b.row[lo:hi] == row) & (e >= x - tolerance))
-                if not len(hit):
-                    continue
-                dist = np.maximum(np.maximum(s[hit] - x, x - e[hit]), 0.0)
-                length = e[hit] - s[hit]
-                k = np.lexsort((-length, dist))[0]
-                cand = (float(dist[k]), -float(length[k]), name, int(b.payload[lo + hit[k]]))
-                if best is None or cand[:2] < best[:2]:
-                    best = cand
+                hit = lo + np.flatnonzero((b.row[lo:hi] == row) & (b.end[lo:hi] >= x - tolerance))
+                if len(hit):
+                    consider(name, b.start[hit], b.end[hit], b.payload[hit])
         return None if best is None else (best[2], best[3])
