@@ -303,13 +303,22 @@ def legend_states(snap: Snapshot) -> list[str]:
 _CARD_RANK = {"running": 0, "ready": 1, "native": 2, "blocked": 3, "io": 4}
 
 
+def _by_importance(workers: list[WorkerNow]) -> list[WorkerNow]:
+    """Workers in the order a person should look at them: by what their task does, then by id."""
+    return sorted(workers, key=lambda w: (_CARD_RANK.get(w.task.state, 5) if w.task else 6, w.info.id))
+
+
 def crowded(workers: list[WorkerNow], capacity: int) -> tuple[list[WorkerNow], int]:
     """The cards to draw when ``capacity`` is short: those a person should look at, by id; and how many are left out."""
     if len(workers) <= capacity:
         return workers, 0
-    keep = sorted(workers, key=lambda w: (_CARD_RANK.get(w.task.state, 5) if w.task else 6, w.info.id))
-    keep = keep[: capacity - 1]
+    keep = _by_importance(workers)[: capacity - 1]  # the last place is the "+N more" box
     return sorted(keep, key=lambda w: w.info.id), len(workers) - len(keep)
+
+
+def most_important(workers: list[WorkerNow]) -> WorkerNow:
+    """The one card to draw where there is room for one: the worker a person should look at."""
+    return _by_importance(workers)[0]
 
 
 def more_cards(hidden: int) -> str:
@@ -403,6 +412,7 @@ __all__ = [
     "loop_ring",
     "loop_waiting_heading",
     "more_cards",
+    "most_important",
     "off_core_label",
     "pool_caption",
     "process_caption",

@@ -38,9 +38,7 @@ def paint_gil(cv: Canvas, snap: Snapshot, r: QRectF) -> float:
     single = cols * rows_fit == 1 and len(workers) > 1
     # Too many to draw: keep the ones a person should look at.
     if single:
-        # The one card a person should look at; crowded() keeps capacity - 1, so it is asked for two of a list
-        # in which each worker appears twice (two workers would otherwise both be kept).
-        shown, hidden = narrate.crowded([*workers, *workers], 2)[0], len(workers) - 1
+        shown, hidden = [narrate.most_important(workers)], len(workers) - 1
     else:
         shown, hidden = narrate.crowded(workers, cols * rows_fit)
     holder = snap.gil_holder
