@@ -158,21 +158,32 @@ class StateBar(QWidget):
         self.updateGeometry()  # the legend may take another line
         self.update()
 
-    def _legend_lines(self, width: float) -> int:
-        """How many lines the legend under the bar takes at ``width`` (the same flow as paintEvent's)."""
+    def _legend_font(self) -> QFont:
         f = QFont(self.font())
         f.setPointSizeF(8.5)
-        fm = QFontMetrics(f)
-        right = width - 12
-        x, lines = 12.0, 1
+        return f
+
+    def _legend_entries(self, width: float) -> list[tuple[str, str, float, float, int]]:
+        """The legend under the bar at ``width``: ``(state, text, x, width, line)`` per state shown, flowed
+        onto as many lines as it needs (what paintEvent draws and sizeHint makes room for)."""
+        fm = QFontMetrics(self._legend_font())
+        left, right = 12.0, width - 12
+        x, line = left, 0
+        entries = []
         for state, value in self._state_ms.items():
             if value <= 0:
                 continue
-            w = 14 + fm.horizontalAdvance(f"{state} {metric_ms(value)}") + 12
-            if x + w > right and x > 12:
-                x, lines = 12.0, lines + 1
+            text = f"{state} {metric_ms(value)}"
+            w = 14 + fm.horizontalAdvance(text) + 12
+            if x + w > right and x > left:
+                x, line = left, line + 1
+            entries.append((state, text, x, w, line))
             x += w
-        return lines
+        return entries
+
+    def _legend_lines(self, width: float) -> int:
+        """How many lines the legend under the bar takes at ``width``."""
+        return 1 + max((entry[-1] for entry in self._legend_entries(width)), default=0)
 
     def sizeHint(self) -> QSize:
         # As tall as the legend needs at the width the bar has: a second line is not cut off.
@@ -206,22 +217,14 @@ class StateBar(QWidget):
             w = bar.width() * value / total
             p.fillRect(QRectF(x, bar.top(), max(w, 0.5), bar.height()), state_color(state, self._dark))
             x += w
-        f.setBold(False)
-        f.setPointSizeF(8.5)
-        p.setFont(f)
-        x, y = r.left(), bar.bottom() + 6
-        fm = p.fontMetrics()
-        for state, value in shown:
-            text = f"{state} {metric_ms(value)}"
-            w = 14 + fm.horizontalAdvance(text) + 12
-            if x + w > r.right() and x > r.left():
-                x, y = r.left(), y + 15
+        p.setFont(self._legend_font())
+        for state, text, x, w, line in self._legend_entries(self.width()):
+            y = bar.bottom() + 6 + 15 * line
             p.setBrush(state_color(state, self._dark))
             p.setPen(Qt.PenStyle.NoPen)
             p.drawRoundedRect(QRectF(x, y + 3, 9, 9), 2, 2)
             p.setPen(QColor(th.foreground))
             p.drawText(QRectF(x + 13, y, w, 15), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-            x += w
         p.end()
 
 
