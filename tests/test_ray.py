@@ -246,3 +246,14 @@ def test_a_sweep_takes_the_ray_address_too_and_refuses_it_without_a_model_that_t
     )
     assert done.returncode != 0 and "cannot reach a Ray cluster at 127.0.0.1:1" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_only_a_model_that_takes_an_address_is_sent_one():
+    """One rule, in the request, for the CLI's run and sweep and the app's Run panel alike."""
+    from threadloom.engine import RunRequest
+
+    from .conftest import scenario
+
+    sc = scenario(scenario_text(group("crunch", cpu=5)))
+    assert RunRequest(sc, "ray", address="10.0.0.1:6379").probe_config()["address"] == "10.0.0.1:6379"
+    assert RunRequest(sc, "threads", address="10.0.0.1:6379").probe_config()["address"] is None

@@ -155,10 +155,7 @@ class RunCommand:
 
         traces, metrics = [], []
         for model in models:
-            takes_address = spec_of(model).takes_address
-            request = RunRequest(
-                scenario, model, switch, pool, args.interpreter, gil=gil, address=address if takes_address else None
-            )
+            request = RunRequest(scenario, model, switch, pool, args.interpreter, gil=gil, address=address)
             trace = run_blocking(request, on_silence=_note)
             traces.append(trace)
             metrics.append(compute_metrics(trace))

@@ -15,6 +15,7 @@ from .._text import printable
 from ..errors import ProbeError, WireFormatError
 from ..model.gil import gil_exclusion
 from ..model.trace import Trace
+from ..probe.models import spec_of
 from ..scenario import Scenario
 from ..wire.reader import EventsFrame, FrameDecoder
 from ._process import exit_code, kill_group
@@ -48,7 +49,7 @@ class RunRequest:
     #: A free-threaded build's GIL for this run: True on, False off, None as the interpreter decides.
     gil: bool | None = None
     #: Where a model that takes an address runs (a Ray cluster's, see ``ModelSpec.address_help``);
-    #: None: on machinery it starts for the run. Models that take none ignore it.
+    #: None: on machinery it starts for the run. A model that takes none is never sent it.
     address: str | None = None
 
     def probe_environment(self) -> dict[str, str]:
@@ -65,7 +66,7 @@ class RunRequest:
             "pool_size": self.pool_size,
             "recording": self.recording,
             "peer_delay_ms": self.scenario.peer_delay_ms,
-            "address": self.address,
+            "address": self.address if spec_of(self.model).takes_address else None,
         }
 
     @property

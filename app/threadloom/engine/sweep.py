@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from ..errors import ProbeError, ScenarioError
 from ..model.sweep import Sweep, SweepPoint
 from ..model.trace import Trace
-from ..probe.models import spec_of
 from ..scenario import Scenario
 from ..scenario.sweep import MAX_SWEEP_RUNS, SweepParam, format_value
 from .session import ProbeSession, RunRequest
@@ -64,8 +63,9 @@ class SweepPlan:
             pool = int(value) if self.param.kind == "pool-size" else self.pool_size
             for model in self.models:
                 scenario.check_run(model, pool)
-                address = self.address if spec_of(model).takes_address else None
-                requests[value, model] = RunRequest(scenario, model, switch, pool, self.interpreter, address=address)
+                requests[value, model] = RunRequest(
+                    scenario, model, switch, pool, self.interpreter, address=self.address
+                )
         out = []
         for repeat in range(1, self.repeat + 1):
             for value in self.values:

@@ -630,6 +630,7 @@ class ControlPanel(QWidget):
             if model in refused:
                 raise UsageError(f"{model} cannot run under this interpreter: {refused[model]}")
         gil = self.gil()
+        address = self.address.text().strip() or None
         plan = []
         skips = self._variant_skips(models) if self.variant.isChecked() else []
         for n, (switch, pool) in enumerate(settings):
@@ -639,7 +640,6 @@ class ControlPanel(QWidget):
                 model_pool = pool if has_pool(model) else None
                 scenario.check_run(model, model_pool)
                 label = run_label(model, switch, model_pool, vary_switch, vary_pool)
-                address = (self.address.text().strip() or None) if spec_of(model).takes_address else None
                 request = RunRequest(scenario, model, switch, model_pool, interpreter, gil=gil, address=address)
                 plan.append(PlannedRun(request, label))
         return plan
