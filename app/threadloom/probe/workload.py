@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import socket
 import struct
+import sys
 import threading
 import time
 from array import array
@@ -135,6 +136,26 @@ class StepContext:
         self.async_lock = None
         self._ops: dict = {}
         self._ops_lock = threading.Lock()
+
+    def worker_config(self) -> dict:
+        """What a worker in another process or interpreter needs to make a context like this one
+        (:meth:`for_worker`), in the probe's switch interval: plain values, to pickle or to ``repr``."""
+        return {
+            "calibration": self.calibration.to_json(),
+            "gap_ns": self.gap_ns,
+            "peer_port": self.peer_port,
+            "recording": self.recording,
+            "switch_interval_s": sys.getswitchinterval(),
+        }
+
+    @classmethod
+    def for_worker(cls, recorder, config: dict) -> StepContext:
+        """In a worker: the context that ``config`` (:meth:`worker_config`) describes, recording into
+        ``recorder``; the worker takes the probe's switch interval too."""
+        sys.setswitchinterval(config["switch_interval_s"])
+        return cls(
+            recorder, Calibration(**config["calibration"]), config["gap_ns"], config["peer_port"], config["recording"]
+        )
 
     def add_ops(self, group: str, ops: dict) -> None:
         """Take a task's operation latencies (``{kind: array('q') of ns}``) when it ends."""

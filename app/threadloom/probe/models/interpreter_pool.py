@@ -32,7 +32,7 @@ from threadloom.wire import WORKER_INTERPRETER
 
 from ..recorder import CallRecorder
 from ..transfer import hand_over, run_handed_over
-from ..workload import Calibration, StepContext, now
+from ..workload import StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 #: The first Python whose concurrent.futures has InterpreterPoolExecutor.
@@ -78,13 +78,7 @@ def run(run) -> None:
         raise RuntimeError((MISSING % MIN_PYTHON) + "; this is %s" % ".".join(map(str, sys.version_info[:3]))) from None
 
     ctx = run.ctx
-    config = {
-        "calibration": ctx.calibration.to_json(),
-        "gap_ns": ctx.gap_ns,
-        "peer_port": ctx.peer_port,
-        "recording": ctx.recording,
-        "switch_interval_s": sys.getswitchinterval(),
-    }
+    config = ctx.worker_config()
     setup = "import sys\nsys.path[:0] = %r\nfrom %s import _init_interpreter\n_init_interpreter(%r)\n" % (
         [p for p in sys.path if p],
         __name__,
@@ -163,11 +157,8 @@ def _init_interpreter(config: dict) -> None:
 
     number = interpreters.get_current().id
     _worker_id = INTERPRETER_BASE + number
-    sys.setswitchinterval(config["switch_interval_s"])
     _recorder = CallRecorder(_worker_id, WORKER_INTERPRETER, "interpreter %d" % number)
-    _ctx = StepContext(
-        _recorder, Calibration(**config["calibration"]), config["gap_ns"], config["peer_port"], config["recording"]
-    )
+    _ctx = StepContext.for_worker(_recorder, config)
     _free_since = now()
 
 

@@ -30,7 +30,7 @@ from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import Recorder
 from ..transfer import hand_over, run_handed_over
-from ..workload import Calibration, StepContext, now
+from ..workload import StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 
@@ -61,13 +61,7 @@ def run(run) -> None:
     events = mp.SimpleQueue()
     forward = threading.Thread(target=_forward, args=(events, run), name="threadloom-forward", daemon=True)
     forward.start()
-    worker_config = {
-        "calibration": ctx.calibration.to_json(),
-        "gap_ns": ctx.gap_ns,
-        "peer_port": ctx.peer_port,
-        "recording": ctx.recording,
-        "switch_interval_s": sys.getswitchinterval(),
-    }
+    worker_config = ctx.worker_config()
     checked_in = mp.Value("i", 0)
     shared_lock, lock_stamp = mp.Lock(), mp.RawValue("q", 0)
     initargs = (events, worker_config, checked_in, shared_lock, lock_stamp)
@@ -168,17 +162,10 @@ def _init_worker(events, config: dict, checked_in, shared_lock, lock_stamp) -> N
     global _worker_ctx, _checked_in, _worker_memory
     _checked_in = checked_in
     exit_when_orphaned()
-    sys.setswitchinterval(config["switch_interval_s"])
     _worker_memory = MemoryGauge()
     recorder = Recorder(events.put, worker_base=os.getpid() * 100, memory=_worker_memory)
     recorder.start()
-    _worker_ctx = StepContext(
-        recorder,
-        Calibration(**config["calibration"]),
-        config["gap_ns"],
-        config["peer_port"],
-        config["recording"],
-    )
+    _worker_ctx = StepContext.for_worker(recorder, config)
     _worker_ctx.lock = shared_lock
     _worker_ctx.lock_stamp = lock_stamp
 

@@ -46,7 +46,7 @@ from ..gauges import MemoryGauge
 from ..lifeline import exit_when_orphaned
 from ..recorder import CallRecorder
 from ..transfer import hand_over, run_handed_over
-from ..workload import Calibration, StepContext, now
+from ..workload import StepContext, now
 from ._spec import GIL_PER_WORKER, ModelSpec, all_steps_on
 
 
@@ -208,12 +208,8 @@ def _run_tasks(run, ray, address) -> None:
             "cannot reach; run this scenario on a local Ray, or without net steps"
         )
     config = {
+        **ctx.worker_config(),
         "token": "%d-%d" % (os.getpid(), time.time_ns()),
-        "calibration": ctx.calibration.to_json(),
-        "gap_ns": ctx.gap_ns,
-        "peer_port": ctx.peer_port,
-        "recording": ctx.recording,
-        "switch_interval_s": sys.getswitchinterval(),
         "nodes": {n["node_id"]: (n["index"], n["clock_offset_ns"], n["node"]) for n in nodes},
         "lock": _shared_lock(ray) if any(k == "lock" for t in run.tasks for k, _ in t["steps"]) else None,
     }
@@ -379,19 +375,12 @@ class _Worker:
         self.token = config["token"]
         node_id = ray.get_runtime_context().get_node_id()
         index, offset, address = config["nodes"].get(node_id, (len(config["nodes"]), 0, "?"))
-        sys.setswitchinterval(config["switch_interval_s"])
         self.memory = MemoryGauge()
         self.memory.start()
         self.id = index * NODE_STRIDE + os.getpid() * 100
         self.offset = offset
         self.recorder = CallRecorder(self.id, WORKER_RAY, "ray worker on node %s" % address, offset)
-        self.ctx = StepContext(
-            self.recorder,
-            Calibration(**config["calibration"]),
-            config["gap_ns"],
-            config["peer_port"],
-            config["recording"],
-        )
+        self.ctx = StepContext.for_worker(self.recorder, config)
         if config["lock"] is not None:
             self.ctx.lock = _TokenLock(config["lock"], self.ctx.lock_stamp, offset)
         #: When this worker last finished a call (in its own clock): from then on it could take data in.
