@@ -42,6 +42,11 @@ _LATE_NS = 3 * _FLUSH_INTERVAL_NS
 #: it waits to win the GIL back after its write), unless nobody shipped for :data:`_STAND_BACK_NS`.
 _CHURN_NS = 10_000_000
 _STAND_BACK_NS = 8 * _FLUSH_INTERVAL_NS
+#: After a late wake, the run's threads keep shipping every interval until the flusher has woken on
+#: time this many times in a row. A churning loop lets the flusher win the GIL on time now and then;
+#: handing the shipping back to it at the first such wake left the buffer unshipped until the flusher
+#: next won the GIL, or :data:`_LATE_NS`: gaps of 80 ms, five or six a second in a flood.
+_CALM_WAKES = 8
 #: A ship that started this long ago and still holds the lock is stuck (see :meth:`Recorder.ship_due`).
 _STUCK_NS = 2 * _FLUSH_INTERVAL_NS
 #: ``last_ship`` of a recorder that never ships eagerly: no wait ever finds it due.
@@ -193,6 +198,7 @@ class Recorder:
 
     def _run(self) -> None:
         stand_back = _FLUSH_INTERVAL_NS
+        calm = _CALM_WAKES
         while True:
             asleep = now()
             if self._stop.wait(FLUSH_INTERVAL_S):
@@ -202,7 +208,8 @@ class Recorder:
                 self.memory.sample()
             if self._eager:
                 churning = now() - asleep - _FLUSH_INTERVAL_NS > _CHURN_NS
-                self.due_after_ns = _FLUSH_INTERVAL_NS if churning else _LATE_NS
+                calm = 0 if churning else calm + 1
+                self.due_after_ns = _FLUSH_INTERVAL_NS if calm < _CALM_WAKES else _LATE_NS
                 stand_back = _STAND_BACK_NS if churning else _FLUSH_INTERVAL_NS
             if now() - self.last_ship >= stand_back or not self._eager:
                 self.flush(clock=True)
