@@ -208,3 +208,37 @@ def test_columns_suffix_and_truncate_keep_the_blocks_before(monkeypatch):
     assert cols.n == 9 and np.array_equal(cols.view()[0], np.arange(9))
     cols.extend(np.array([9.0, 10.0]), np.array([9, 10]))
     assert np.array_equal(cols.view()[1], np.arange(11))
+
+
+def test_a_finished_live_run_keeps_its_raster_while_it_is_packed_off_the_gui_thread(widget, qapp, monkeypatch):
+    """At the end of a flood the window fits the view to the run, which zooms in a little: the first
+    paint then built the live raster again from every chunk at the new zoom, on the GUI thread (60 to
+    80 ms for 600,000 segments, beside the thread packing them), for a picture the exact one replaces
+    within a second. While that pack runs, a raster up to two levels coarser than the pixels serves."""
+    monkeypatch.setattr(widget_module, "_FLUSH_SYNC_MAX", 1_000)
+    big = _synthetic(60_000)
+    live, cols = _live_copy(big)
+    n = len(cols[0])
+    widget.follow_live(True)
+    widget.set_traces([live])
+    _grow(live, cols, 0, n)
+    widget.refresh()
+    _settle(widget, qapp)
+    widget.plot_widget.grab()
+    item = widget.segment_item
+    assert item.deferred_count() > 1_000  # drawn through the live raster
+    built = item.raster_rebuilds
+    live.trailer = dict(big.trailer)
+    live.generation += 1
+    widget.follow_live(False)
+    widget.refresh()
+    assert widget.is_loading()
+    lo, hi = widget.plot_widget.viewRange()[0]
+    widget.plot_widget.setXRange(lo, lo + (hi - lo) / 2, padding=0)  # twice as close: pixels a level finer
+    widget.plot_widget.grab()
+    assert item.raster_rebuilds == built
+    assert item.last_paint.primitives > 0
+    assert widget.wait_loaded(timeout=60)
+    widget.plot_widget.setXRange(lo, lo + (hi - lo) / 40, padding=0)  # packed now: drawn exactly at any zoom
+    widget.plot_widget.grab()
+    assert item.deferred_count() == 0 and item.raster_rebuilds == built

@@ -685,6 +685,10 @@ class SegmentItem(pg.GraphicsObject):
         # Queued: the tile is made on a thread of its own and installed on the GUI thread.
         self.tileReady.connect(self._on_tile_ready, Qt.ConnectionType.QueuedConnection)
         self.raster_rebuilds = 0  # how often it was built from every chunk (zooming in, panning left): for benchmarks
+        #: How many levels coarser than the pixels the live raster may be before it is built again: none
+        #: while live; some while a finished run is packed off the GUI thread (see TimelineWidget), when
+        #: a rebuild would redo every chunk on the GUI thread for a picture the exact one soon replaces.
+        self.raster_slack = 0
         self.last_paint = PaintStats(0, 0, 0, 0)
         self.last_frame: tuple | None = None
         self.set_colors(colors)
@@ -835,7 +839,7 @@ class SegmentItem(pg.GraphicsObject):
         raster = self._raster
         x_max = max(lay.x_max for lay in rastered)
         if raster is not None and (
-            raster.k > k
+            raster.k > k + self.raster_slack
             or raster.cells.shape[0] != nrows
             or x0 < raster.x0
             or (x1 > raster.x1 and x_max > raster.x1)

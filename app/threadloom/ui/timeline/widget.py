@@ -55,6 +55,9 @@ _GROWING = frozenset(("tasks", "workers", "gil"))
 #: When a live run is over, up to this many segments drawn through the raster are packed at once on the
 #: GUI thread (some 20 ms); more are packed off it.
 _FLUSH_SYNC_MAX = 30_000
+#: While a finished live run is packed off the GUI thread, its raster serves up to this many levels
+#: coarser than the pixels (bins of up to 4 px): fitting the run at its end zooms in by less than 2x.
+_PACKING_RASTER_SLACK = 2
 
 
 class _PackJob:
@@ -415,6 +418,7 @@ class TimelineWidget(QWidget):
         width = self._view.width() if self._view.width() > 50 else max(self.width() - 90, 200)
         px_ms = max(self._end_ms(), 1e-3) * 1.02 / width
         self._job = _PackJob(bands, px_ms)
+        self._segments.raster_slack = _PACKING_RASTER_SLACK
         self._show_progress()
         self._job_poll.start()
 
@@ -447,6 +451,7 @@ class TimelineWidget(QWidget):
             return
         self._job = None
         self._job_poll.stop()
+        self._segments.raster_slack = 0
         self._progress.hide()
         bands, layers = job.result()
         if bands is not self._bands:  # a repack: the fresh bands take the old ones' place
