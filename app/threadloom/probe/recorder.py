@@ -107,7 +107,10 @@ class Recorder:
         #: When the buffer was last shipped (monotonic ns); a wait that ends later than
         #: ``last_ship + due_after_ns`` ships it (:meth:`ship_due`).
         self.last_ship = 0 if eager else _NEVER
-        self.due_after_ns = _LATE_NS
+        # A run starts as if its threads churned the GIL: the flusher has not yet shown it can win
+        # the GIL on time, and an event loop that starts churning at once would otherwise keep the
+        # first events in the buffer for _LATE_NS (see _run).
+        self.due_after_ns = _FLUSH_INTERVAL_NS if eager else _LATE_NS
         #: From the run's start (its header is out) to its trailer, each flush of the flusher also says
         #: what time it is (a ``clock`` record): a parent then sees the run's clock move, and open states
         #: grow, while nobody changes state (all tasks waiting, one thread crunching).
@@ -198,7 +201,7 @@ class Recorder:
 
     def _run(self) -> None:
         stand_back = _FLUSH_INTERVAL_NS
-        calm = _CALM_WAKES
+        calm = 0
         while True:
             asleep = now()
             if self._stop.wait(FLUSH_INTERVAL_S):
