@@ -304,3 +304,29 @@ def test_a_run_thread_ships_even_while_a_stuck_shipper_holds_the_lock():
     rec.ship_due()
     holder.join()
     assert len(sent) == 1 and rec._buf == [], "the overdue events went out"
+
+
+def test_the_parent_reads_a_probe_that_ran_ahead_in_pieces_of_a_mebibyte():
+    """asyncio's pipe transport reads at most 256 KiB each time the pipe is readable: a probe that ran
+    ahead of a GUI busy with its first frames (half a MiB and more at a flood's start) then waited in
+    the pipe for a turn of the GUI's loop per 256 KiB. The session lets a turn read a MiB."""
+    from threadloom.engine.interpreters import read_in_pieces_of
+    from threadloom.engine.session import _READ_CHUNK
+
+    async def main() -> int:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "import sys; sys.stdin.read()",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            read_in_pieces_of(proc, 1, _READ_CHUNK)
+            return proc._transport.get_pipe_transport(1).max_size
+        finally:
+            proc.stdin.close()
+            await proc.wait()
+
+    assert _READ_CHUNK >= 1 << 20
+    assert asyncio.run(main()) == _READ_CHUNK

@@ -205,6 +205,19 @@ def close_transport(proc: asyncio.subprocess.Process) -> None:
         transport.close()
 
 
+def read_in_pieces_of(proc: asyncio.subprocess.Process, fd: int, max_bytes: int) -> None:
+    """Let the event loop read up to ``max_bytes`` of ``fd`` (1: stdout) each time it is readable.
+
+    asyncio's pipe reads at most 256 KiB a turn. A probe that ran ahead of a GUI busy with its first
+    frames then waited in the pipe for as many turns as it was hundreds of KiB ahead. asyncio has no
+    public call for this either: where its pipe transport has no ``max_size``, nothing changes.
+    """
+    transport = getattr(proc, "_transport", None)
+    pipe = transport.get_pipe_transport(fd) if transport is not None else None
+    if pipe is not None and hasattr(pipe, "max_size"):
+        pipe.max_size = max_bytes
+
+
 def discover_interpreters() -> list[str]:
     """Python executables on PATH and in common version managers' folders."""
     names = ["python3", "pypy3"] + [f"python3.{m}" for m in range(9, 16)] + [f"python3.{m}t" for m in range(13, 16)]

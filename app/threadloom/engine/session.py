@@ -19,9 +19,10 @@ from ..probe.models import spec_of
 from ..scenario import Scenario
 from ..wire.reader import EventsFrame, FrameDecoder
 from ._process import exit_code, kill_group
-from .interpreters import close_transport, probe_command
+from .interpreters import close_transport, probe_command, read_in_pieces_of
 
-_READ_CHUNK = 1 << 18
+#: What one turn of the event loop reads of the probe's output, at most (see read_in_pieces_of).
+_READ_CHUNK = 1 << 20
 #: Events folded into the trace per event-loop turn (a few ms of work).
 _FOLD_SLICE = 40_000
 _STDERR_KEEP = 8192
@@ -157,6 +158,7 @@ class ProbeSession:
             raise ProbeError(f"{argv[0]}: cannot start the probe: {exc.strerror or exc}") from None
         if self._stopping:  # stopped while the process was being started
             self._kill()
+        read_in_pieces_of(proc, 1, _READ_CHUNK)
         stderr_tail = bytearray()
         stderr_task = asyncio.ensure_future(_drain(proc.stderr, stderr_tail))
         try:
