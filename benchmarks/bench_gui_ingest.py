@@ -5,8 +5,9 @@ window runs a scenario that makes the probe emit events as fast as it can (many
 coroutines doing very short waits). Prints the events per second achieved (from
 the trace) and the longest gap, against the goal of 50 ms; and the live view's
 figures: frames a second (paints of the timeline's segments), how far what is on
-screen trails the run (at every tick: now, on the probe's monotonic clock, minus
-the end of what the last frame drew; p95), and the GUI process's CPU share.
+screen trails the run (at every tick: now on the probe's monotonic clock, or the
+run's end once it is over, minus the end of what the last frame drew; p95), and the
+GUI process's CPU share.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_ingest.py [--preset NAME]
 
@@ -57,8 +58,9 @@ class GapRecorder:
 
     def __init__(self) -> None:
         self.gaps: list[float] = []
-        self.lags: list[float] = []
-        self.arrivals: list[float] = []  # how far the trace the GUI has received trails the run
+        #: (now, end of what the last frame drew, end of what the GUI has received), ns since the run's
+        #: start: the lags are taken once the run's end is known (see :func:`trailing_ms`).
+        self.samples: list[tuple[int, int, int]] = []
         self.lag = None
         self.recording = False
         self._last = time.perf_counter()
@@ -72,10 +74,9 @@ class GapRecorder:
         if self.recording:
             self.gaps.append((now - self._last) * 1000.0)
             if self.lag is not None:
-                lag = self.lag()
-                if lag is not None:
-                    self.lags.append(lag[0])
-                    self.arrivals.append(lag[1])
+                sample = self.lag()
+                if sample is not None:
+                    self.samples.append(sample)
         self._last = now
 
     def start(self) -> None:
@@ -86,6 +87,18 @@ class GapRecorder:
     def stop(self) -> list[float]:
         self.recording = False
         return list(self.gaps)
+
+
+def trailing_ms(samples: list[tuple[int, int, int]], end_ns: int) -> tuple[list[float], list[float]]:
+    """How far what was drawn, and what was received, trailed the run at each sample (ms).
+
+    Once the run is over (``end_ns``, its makespan) there is nothing more to trail: a sample taken
+    while the probe shuts down and the trailer is folded counts what was still missing of the run,
+    not the time since it ended (which grew to some 180 ms at the end of every flood).
+    """
+    drawn = [(min(now, end_ns) - shown) / 1e6 for now, shown, _ in samples]
+    received = [(min(now, end_ns) - got) / 1e6 for now, _, got in samples]
+    return drawn, received
 
 
 def _p95(values: list[float]) -> float:
@@ -140,22 +153,20 @@ async def bench(preset: str | None = None) -> int:
 
     item.paint = counted_paint
 
-    def lag_ms() -> tuple[float, float] | None:
+    def lag_sample() -> tuple[int, int, int] | None:
         trace = window.runner.live_trace()
         if trace is None or shown["end"] is None:
             return None
-        now = time.monotonic_ns() - shown["t0"]
-        return (now - shown["end"]) / 1e6, (now - trace.end_ns) / 1e6
+        return time.monotonic_ns() - shown["t0"], shown["end"], trace.end_ns
 
-    recorder.lag = lag_ms
+    recorder.lag = lag_sample
 
     def end_of_live(_outcome: object) -> None:
         # The runner's finished signal comes before the views get the whole trace: that is the end of ingest.
         live["wall"] = time.perf_counter() - started
         live["cpu"] = time.process_time() - cpu_started
         live["gaps"] = recorder.stop()
-        live["lags"] = list(recorder.lags)
-        live["arrivals"] = list(recorder.arrivals)
+        live["samples"] = list(recorder.samples)
         live["frames"] = shown["frames"]
         recorder.lag = None
         recorder.start()
@@ -186,7 +197,7 @@ async def bench(preset: str | None = None) -> int:
         f"({window.runner.updates_emitted / live_wall:.1f}/s)"
     )
     print(f"  end of run (metrics, timeline rebuilt with {len(trace):,} segments): {_summary(final_gaps)}")
-    lag95, arrival95 = (_p95(live[k]) for k in ("lags", "arrivals"))
+    lag95, arrival95 = (_p95(values) for values in trailing_ms(live["samples"], trace.end_ns))
     fps = float(live["frames"]) / live_wall
     print(
         f"live view: {fps:.1f} frames/s, lag p95 {lag95:.0f} ms, longest stall {longest:.1f} ms; "

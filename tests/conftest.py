@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import stat
 import sys
@@ -19,6 +20,15 @@ from threadloom.model import Trace, compute_metrics
 from threadloom.scenario import parse_scenario
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def load_benchmark(name: str):
+    """``benchmarks/<name>.py`` as a module, for a test that checks what it measures or builds on what
+    it makes: benchmarks are scripts, not a package."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def group(name: str, *, count: int = 1, repeat: int = 1, steps: list[tuple[str, float]] | None = None, **kinds) -> str:

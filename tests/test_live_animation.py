@@ -4,7 +4,6 @@ draws through a raster that costs the size of what arrived, while staying true t
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import time
 
 import numpy as np
@@ -14,20 +13,11 @@ from threadloom.model import Trace
 from threadloom.model.gil import reconcile_gil
 from threadloom.wire.reader import JsonFrame
 
-from .conftest import REPO
+from .conftest import load_benchmark
 from .test_ui_timeline import _grow, _live_copy, _synthetic
 from .test_ui_timeline_live import _settle
 
-
-def _load_bench_gil():
-    """``benchmarks/bench_gil.py``, whose convoy these tests reconcile: benchmarks are scripts, not a package."""
-    spec = importlib.util.spec_from_file_location("bench_gil", REPO / "benchmarks" / "bench_gil.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_bench_gil = _load_bench_gil()
+_bench_gil = load_benchmark("bench_gil")  # whose convoy these tests reconcile
 
 
 def _bench_convoy_trace(n_segments: int) -> Trace:

@@ -20,6 +20,7 @@ from threadloom.ui.elided import ElidedLabel
 from threadloom.ui.timeline.axes import RowAxis
 from threadloom.viewmodel.live import live_span_ms
 
+from .conftest import load_benchmark
 from .test_ui_timeline import _grow, _live_copy, _synthetic
 from .test_ui_timeline_live import _settle
 
@@ -288,3 +289,16 @@ def test_a_narrow_timeline_still_labels_time_zero(widget, qapp, follow):
     finally:
         painter.end()
     assert "0" in [text for _, _, text in texts], [text for _, _, text in texts]
+
+
+def test_the_ingest_benchmark_counts_no_lag_once_the_run_is_over():
+    """``bench_gui_ingest.py`` sampled "now minus what was drawn" until the window had the whole trace:
+    while the probe shut down and the trailer was folded, some 100 ms after the run's last event, the
+    lag grew with the clock although nothing of the run was missing, and those samples were the top
+    5 % of every flood. After the run's end a sample counts only what of the run was still undrawn."""
+    bench = load_benchmark("bench_gui_ingest")
+    ms = 1_000_000
+    samples = [(100 * ms, 60 * ms, 90 * ms), (300 * ms, 190 * ms, 200 * ms), (400 * ms, 200 * ms, 200 * ms)]
+    drawn, received = bench.trailing_ms(samples, end_ns=200 * ms)
+    assert drawn == [40.0, 10.0, 0.0]
+    assert received == [10.0, 0.0, 0.0]
