@@ -302,3 +302,25 @@ def test_the_ingest_benchmark_counts_no_lag_once_the_run_is_over():
     drawn, received = bench.trailing_ms(samples, end_ns=200 * ms)
     assert drawn == [40.0, 10.0, 0.0]
     assert received == [10.0, 0.0, 0.0]
+
+
+def test_a_new_runs_band_is_laid_out_in_one_turn_and_its_events_go_in_at_the_next(main_window, qapp, monkeypatch):
+    """The first live update of a run laid out its band (rows, labels, axes: 11 to 23 ms for 400
+    tasks) and packed what had arrived in the same turn, and Qt painted both before the loop turned:
+    a flood's longest stall, 40 to 66 ms. The layout goes first; the events follow a turn later."""
+    live, cols = _live_copy(_synthetic(4_000))
+    _grow(live, cols, 0, len(cols[0]))
+    runner = main_window.runner
+    monkeypatch.setattr(runner, "traces", lambda: [live])
+    monkeypatch.setattr(runner, "labels", lambda: ["threads"])
+    monkeypatch.setattr(runner, "live_trace", lambda: live)
+    packed = main_window.timeline.segment_item.layer_count
+    main_window._on_live_update()
+    assert len(main_window.timeline.bands) == 1
+    assert packed("0:tasks") == 0, "the band's events were packed in the turn that laid it out"
+    deadline = time.monotonic() + 5
+    while packed("0:tasks") == 0 and time.monotonic() < deadline:
+        qapp.processEvents()
+        time.sleep(0.002)
+    assert packed("0:tasks") > 0, "the events never went in"
+    assert main_window.scheduler.snapshot() is not None

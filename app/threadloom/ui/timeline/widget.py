@@ -616,8 +616,10 @@ class TimelineWidget(QWidget):
             self._set_time_limits(self._end_ms())
             return
         for band in self._bands:
-            # A live run joins with whatever it has so far; a big backlog is packed over the next turns.
-            budget = None if band.trace.complete else _REFRESH_SLICE
+            # A live run's events go in over the next turns: laying out its rows (hundreds, for a run of
+            # many tasks) and packing what arrived with the header, both painted before the loop turned,
+            # were a flood's longest stall.
+            budget = None if band.trace.complete else 0
             behind |= not self._load_band(band, full=True, budget=budget)
         self._apply_layout_decor(reset_scroll=True)
         self._after_data()
