@@ -57,6 +57,11 @@ class PreparedRuns(NamedTuple):
     indexes: list[TraceIndex | None]
 
 
+#: How long a finished run's showing pauses between the timeline and the other views: long enough
+#: for Qt to paint the timeline first, in a turn of its own.
+_PAINT_TURN_S = 0.005
+
+
 def prepare_runs(traces: list[Trace]) -> PreparedRuns:
     """Metrics and replay indexes of finished traces; Qt-free, so it may run in a worker thread."""
     return PreparedRuns(
@@ -287,11 +292,16 @@ class MainWindow(QMainWindow):
         ``prepared`` (from :func:`prepare_runs`, computed off the GUI thread) saves recomputing
         the metrics and replay indexes here.
         """
+        self._show_views(self._show_timeline(traces, labels, prepared))
+
+    def _show_timeline(
+        self, traces: list[Trace], labels: list[str] | None, prepared: PreparedRuns | None
+    ) -> list[RunMetrics | None]:
+        """The first half of :meth:`show_traces`: the runs join the timeline; returns their metrics."""
         if prepared is None or len(prepared.metrics) != len(traces):
             prepared = prepare_runs(traces)
         keep = [i for i, t in enumerate(traces) if t.header]
         traces = [traces[i] for i in keep]
-        metrics = [prepared.metrics[i] for i in keep]
         self._indexes = [prepared.indexes[i] for i in keep]
         labels = [labels[i] for i in keep] if labels is not None else [self._default_label(t, traces) for t in traces]
         self._traces, self._labels = traces, labels
@@ -299,6 +309,11 @@ class MainWindow(QMainWindow):
         self._timeline.follow_live(False)
         self._timeline.set_traces(traces, self._labels)
         self._timeline.refresh()
+        return [prepared.metrics[i] for i in keep]
+
+    def _show_views(self, metrics: list[RunMetrics | None]) -> None:
+        """The second half of :meth:`show_traces`: summary or comparison, scheduler, code, replay."""
+        traces = self._traces
         if len(traces) > 1:
             self.compare.set_runs(metrics, self._labels)
             self.bottom.setCurrentWidget(self.compare)
@@ -377,7 +392,11 @@ class MainWindow(QMainWindow):
         # Metrics and replay indexes of big traces take a while: compute them beside the GUI thread.
         loop = asyncio.get_running_loop()
         prepared = await loop.run_in_executor(None, prepare_runs, outcome.traces)
-        self.show_traces(outcome.traces, outcome.labels, prepared=prepared)
+        # The timeline, then the other views, each painted in a turn of its own: all of it in one
+        # turn was the longest stall at the end of a flood (50 to 70 ms).
+        metrics = self._show_timeline(outcome.traces, outcome.labels, prepared)
+        await asyncio.sleep(_PAINT_TURN_S)
+        self._show_views(metrics)
         self.set_status(outcome.message, error=not outcome.ok and not outcome.stopped)
         if self._close_when_stopped:
             QTimer.singleShot(0, self.close)
