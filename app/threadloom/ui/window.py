@@ -543,7 +543,7 @@ class MainWindow(QMainWindow):
             self._sync_scheduler_choices()
             # The new band's rows and axes are laid out and painted in this turn; what arrived goes in
             # at the next: the two in one turn were a flood's longest stall (40 to 66 ms).
-            QTimer.singleShot(1, self._on_live_update)
+            QTimer.singleShot(1, self, self._on_live_update)  # not after the window is gone
             return
         self._timeline.refresh()
         live = self.runner.live_trace()
