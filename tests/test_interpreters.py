@@ -184,6 +184,23 @@ def test_the_interpreter_pool_model_compiles_here():
 
 
 @pytest.mark.skipif(HAS_INTERPRETER_POOL, reason="this Python has InterpreterPoolExecutor")
+def test_a_sweep_under_interpreter_pool_is_refused_before_it_starts(tmp_toml):
+    """``threadloom sweep`` started the sweep and let the probe refuse the model at its first point, in a
+    line naming the point; ``run`` refuses it up front. A sweep now checks first, the same way."""
+    path = tmp_toml(scenario_text(group("crunch", count=2, cpu=20)))
+    done = subprocess.run(
+        threadloom_cmd("sweep", str(path), "--model", "interpreter-pool", "--param", "pool-size", "--values", "1,2"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Running" not in done.stdout + done.stderr, "the sweep started before it checked"
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("threadloom: the interpreter-pool model cannot run under CPython")
+
+
+@pytest.mark.skipif(HAS_INTERPRETER_POOL, reason="this Python has InterpreterPoolExecutor")
 def test_a_run_under_interpreter_pool_is_refused_here_in_one_line(tmp_toml):
     path = tmp_toml(scenario_text(group("crunch", count=2, cpu=20)))
     done = subprocess.run(

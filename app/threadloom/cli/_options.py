@@ -173,3 +173,26 @@ def ensure_qt(option: str) -> None:
     except ImportError as exc:
         raise UsageError(f"{option}: Qt cannot be loaded here ({exc}); install the GUI libraries") from None
     use_offscreen_qt()
+
+
+#: The oldest Python the probe runs under at all: a model that needs no newer one is checked by the probe itself.
+MIN_PYTHON = (3, 9)
+
+
+def check_interpreter_runs(models: list[str], interpreter: str | None) -> None:
+    """Refuse, before anything runs, a model the probe's interpreter cannot run (too old, a package missing).
+
+    Only models with a requirement are checked, so a plain run asks no interpreter anything.
+    """
+    import asyncio
+
+    from ..engine import describe_interpreter, this_interpreter
+
+    needy = [m for m in models if spec_of(m).packages or spec_of(m).min_python > MIN_PYTHON]
+    if not needy:
+        return
+    info = asyncio.run(describe_interpreter(interpreter)) if interpreter else this_interpreter()
+    refused = info.unavailable()
+    for model in needy:
+        if model in refused:
+            raise UsageError(f"the {model} model cannot run under {info.label} ({info.path}): {refused[model]}")

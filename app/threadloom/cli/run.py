@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .._files import write_atomic
 from .._text import printable
-from ..engine import RunRequest, describe_interpreter, run_blocking, this_interpreter
+from ..engine import RunRequest, describe_interpreter, run_blocking
 from ..errors import ThreadloomError, UsageError
 from ..model import compute_metrics
 from ..probe.models import DEFAULT_MODEL, model_names, spec_of
@@ -19,6 +19,7 @@ from ..scenario.presets import resolve_scenario
 from ..viewmodel.text import count
 from ._options import (
     add_address_option,
+    check_interpreter_runs,
     check_pool_flag,
     check_writable,
     parse_address,
@@ -44,25 +45,6 @@ def check_free_threaded(interpreter: str | None) -> None:
             f"--gil: {info.path} ({info.label}) is not a free-threaded build, so its GIL is always on; "
             "give --interpreter a python3.13t or newer free-threaded build"
         )
-
-
-#: The oldest Python the probe runs under at all: a model that needs no newer one is checked by the probe itself.
-MIN_PYTHON = (3, 9)
-
-
-def check_interpreter_runs(models: list[str], interpreter: str | None) -> None:
-    """Refuse, before anything runs, a model the probe's interpreter cannot run (too old, a package missing).
-
-    Only models with a requirement are checked, so a plain run asks no interpreter anything.
-    """
-    needy = [m for m in models if spec_of(m).packages or spec_of(m).min_python > MIN_PYTHON]
-    if not needy:
-        return
-    info = asyncio.run(describe_interpreter(interpreter)) if interpreter else this_interpreter()
-    refused = info.unavailable()
-    for model in needy:
-        if model in refused:
-            raise UsageError(f"the {model} model cannot run under {info.label} ({info.path}): {refused[model]}")
 
 
 def cluster_lines(header: dict) -> list[str]:

@@ -14,6 +14,7 @@ from ..scenario.presets import resolve_scenario
 from ..scenario.sweep import PARAM_FORMS, parse_param, parse_values
 from ._options import (
     add_address_option,
+    check_interpreter_runs,
     check_writable,
     parse_address,
     parse_models,
@@ -92,6 +93,7 @@ class SweepCommand:
         scenario = resolve_scenario(args.scenario)
         models = models or [scenario.model or DEFAULT_MODEL]
         address = parse_address(args.ray_address, models)
+        check_interpreter_runs(models, args.interpreter)
         try:
             param = parse_param(args.param, scenario)
         except ScenarioError as exc:
