@@ -37,6 +37,7 @@ from threadloom.viewmodel.replay import SPEEDS, replay_speed_for
 from threadloom.viewmodel.text import metric_ms
 
 from .conftest import drive, group, run, scenario, scenario_text, until
+from .test_live_cost import _Counter
 
 pytestmark = pytest.mark.gui
 
@@ -97,26 +98,13 @@ def test_after_a_live_run_the_timeline_shows_the_whole_run(window, loop):
     assert _covers_run(window, end_ms), (window.timeline.visible_range_ms(), end_ms)
 
 
-class _Paints(QObject):
-    """Counts the paint events of the widget it filters."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
 def test_a_finished_run_paints_its_timeline_before_the_other_views_are_shown(window, loop, monkeypatch):
     """The window showed a finished run's timeline, summary, scheduler, code and replay in one turn,
     and Qt painted all of them before the loop turned again: the longest stall at the end of a flood
     (50 to 70 ms). The timeline is shown, and painted, first; the other views a turn later."""
     window.select_scenario("io-bound")
     window.set_models(["asyncio"])
-    paints = _Paints()
+    paints = _Counter(QEvent.Type.Paint)
     viewport = window.timeline.plot_widget.viewport()
     viewport.installEventFilter(paints)
     seen: dict[str, int] = {}
