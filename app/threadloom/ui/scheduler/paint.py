@@ -138,7 +138,6 @@ class Canvas:
         self.dark = dark
         self.base_font = base_font
         self._base_key = base_font.key()
-        self._metrics: dict[str, Metrics] = {}
         self.token_anchor = token_anchor
         #: Texts this pass had to cut to their room, with where they are: the view shows them whole as tooltips.
         self.cut: list[tuple[QRectF, str]] = []
@@ -155,15 +154,11 @@ class Canvas:
         """The measures of ``font``, or of :meth:`font` ``(size, bold)`` given a size; remembered."""
         if not isinstance(font, QFont):
             return _font_and_metrics(self.base_font, self._base_key, font, bold)[1]
-        key = font.key()
-        found = self._metrics.get(key)
+        key = ("key", font.key())
+        found = _FONTS.get(key)
         if found is None:
-            found = _FONTS.get(("key", key), (None, None))[1]
-            if found is None:
-                found = Metrics(font)
-                _FONTS[("key", key)] = (font, found)
-            self._metrics[key] = found
-        return found
+            found = _FONTS[key] = (font, Metrics(font))
+        return found[1]
 
     def color(self, state: str) -> QColor:
         return state_color(state, self.dark)
