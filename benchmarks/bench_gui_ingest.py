@@ -130,7 +130,8 @@ async def bench(preset: str | None = None) -> int:
     # What the live view shows, at each paint of the segments: a band that has caught up with its trace
     # draws up to the trace's last event (its open segments too); one still packing a backlog draws the
     # closed segments it has packed, which close in time order, so up to the end of the last of them.
-    # Lag = now (probe's monotonic clock) - (probe start + the earliest of those ends over the bands).
+    # Each tick keeps the earliest of those ends over the bands, and now on the probe's monotonic clock
+    # (both since the probe's start); trailing_ms turns them into lags once the run's end is known.
     timeline = window.timeline
     shown = {"end": None, "t0": 0, "frames": 0}
 
